@@ -1,0 +1,134 @@
+// Package cli is bgmux's command line: one file per command, each parsing
+// its flags, calling tasks.Manager and rendering text or JSON to injected
+// writers. It never talks to tmux itself.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+// Version is bgmux's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// IO is the set of streams and environment a command runs with; tests
+// inject their own.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Env is the caller's environment (os.Environ()).
+	Env []string
+}
+
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// exitStatus is a command's chosen exit status with nothing to print.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// Main runs bgmux with args (os.Args) and returns the process exit status.
+func Main(args []string, stdio IO) int {
+	if len(args) > 1 && args[1] == tasks.SuperviseCommand {
+		return supervise(args[2:], stdio)
+	}
+	app := newApp(stdio)
+	args = permuteArgs(app, args)
+	err := app.Run(args)
+	return report(err, stdio, wantsJSON(args))
+}
+
+func newApp(stdio IO) *ucli.App {
+	app := &ucli.App{
+		Name:                 "bgmux",
+		Usage:                "run background tasks in tmux windows, with exact status and complete output",
+		Version:              Version,
+		Reader:               stdio.In,
+		Writer:               stdio.Out,
+		ErrWriter:            stdio.Err,
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*ucli.Context, error) {},
+		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+			return &usageError{msg: err.Error() + "; see bgmux --help"}
+		},
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "config", Usage: "config file (default: $BGMUX_CONFIG, then $XDG_CONFIG_HOME/bgmux/config.yaml)"},
+		},
+		CommandNotFound: func(c *ucli.Context, name string) {
+			fmt.Fprintf(stdio.Err, "bgmux: unknown command %q; see bgmux --help\n", name)
+		},
+	}
+	app.Commands = []*ucli.Command{
+		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio),
+		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
+		pruneCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// manager builds the tasks.Manager from the global --config flag.
+func manager(c *ucli.Context) (*tasks.Manager, error) {
+	cfg, err := tasks.LoadConfig(tasks.FindConfig(c.String("config")))
+	if err != nil {
+		return nil, err
+	}
+	return tasks.NewManager(cfg)
+}
+
+// report prints err the bgmux way and returns the exit status: 0 success,
+// 1 operation failed, 2 bad usage or unknown task.
+func report(err error, stdio IO, asJSON bool) int {
+	if err == nil {
+		return 0
+	}
+	var st exitStatus
+	if errors.As(err, &st) {
+		return int(st)
+	}
+	var ee ucli.ExitCoder
+	code, kind := 1, tasks.KindOf(err)
+	var ue *usageError
+	switch {
+	case errors.As(err, &ue):
+		code, kind = 2, tasks.KindInvalid
+	case kind == tasks.KindNotFound || kind == tasks.KindInvalid || kind == tasks.KindAmbiguous:
+		code = 2
+	case errors.As(err, &ee) && ee.ExitCode() != 0:
+		code = ee.ExitCode()
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "bgmux: ") {
+		msg = "bgmux: " + msg
+	}
+	fmt.Fprintln(stdio.Err, msg)
+	if asJSON {
+		writeJSON(stdio.Out, map[string]any{"error": map[string]any{"kind": kind, "message": strings.TrimPrefix(msg, "bgmux: ")}})
+	}
+	return code
+}
+
+// wantsJSON reports whether --json was given before any "--".
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" || a == "-json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// permuteArgs moves flags that follow positional arguments in front of
+// them, so "bgmux status web --json" works like "bgmux status --json web".
+// Nothing after "--" is touched, and for start (whose positionals are the
+// command to run) nothing after the first positional is either.
+func permuteArgs(app *ucli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil || cmd.Name == "start" {
+		return args
+	}
+	head := append([]string{}, args[:i+1]...)
+	var flags, pos []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			pos = append(pos, rest[j:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				flags = append(flags, rest[j+1])
+				j++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	out := append(head, flags...)
+	if len(pos) > 0 && pos[0] != "--" {
+		out = append(out, "--")
+	}
+	return append(out, pos...)
+}
+
+// takesValue reports whether the flag token a (without "=value") names a
+// flag that consumes the next argument.
+func takesValue(flags []ucli.Flag, a string) bool {
+	if strings.Contains(a, "=") {
+		return false
+	}
+	name := strings.TrimLeft(a, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n != name {
+				continue
+			}
+			if _, ok := f.(*ucli.BoolFlag); ok {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+var jsonFlag = &ucli.BoolFlag{Name: "json", Usage: "print one JSON document instead of text"}
+
+// writeJSON prints v as one JSON document. Invalid UTF-8 in strings is
+// replaced (U+FFFD) by the encoder, so the output is always valid UTF-8.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// stateText is the state column: "exited 3", "killed SIGTERM", "running".
+func stateText(t *tasks.Task) string {
+	switch {
+	case t.State == tasks.Exited && t.ExitCode != nil:
+		return fmt.Sprintf("exited %d", *t.ExitCode)
+	case t.State == tasks.Killed && t.Signal != nil:
+		return "killed " + *t.Signal
+	}
+	return string(t.State)
+}
+
+// printTable renders tasks as an aligned table.
+func printTable(w io.Writer, ts []*tasks.Task) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tGROUP\tSTATE\tPID\tAGE\tCOMMAND")
+	now := time.Now()
+	for _, t := range ts {
+		pid := "-"
+		if t.PID != nil && t.State == tasks.Running {
+			pid = fmt.Sprint(*t.PID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Group, stateText(t), pid, age(now.Sub(t.CreatedAt)), oneLine(commandText(t), 60))
+	}
+	tw.Flush()
+}
+
+// printTask renders one task for people.
+func printTask(w io.Writer, t *tasks.Task) {
+	fmt.Fprintf(w, "%s  %s  %s\n", t.ID, t.Name, stateText(t))
+	row := func(k, v string) { fmt.Fprintf(w, "  %-8s %s\n", k, v) }
+	row("command", oneLine(commandText(t), 200))
+	row("group", t.Group)
+	row("cwd", t.Cwd)
+	if t.PID != nil {
+		row("pid", fmt.Sprint(*t.PID))
+	}
+	if t.StartedAt != nil {
+		row("started", t.StartedAt.Local().Format(time.RFC3339)+" ("+age(time.Since(*t.StartedAt))+" ago)")
+	}
+	if t.EndedAt != nil {
+		row("ended", t.EndedAt.Local().Format(time.RFC3339))
+	}
+	if t.Error != "" {
+		row("error", t.Error)
+	}
+	if len(t.Tags) > 0 {
+		row("tags", strings.Join(t.Tags, ","))
+	}
+	row("log", t.LogPath)
+	row("attach", t.Tmux.Attach)
+}
+
+func commandText(t *tasks.Task) string {
+	if t.Command != nil {
+		return *t.Command
+	}
+	return strings.Join(t.Argv, " ")
+}
+
+// oneLine keeps a command readable in a table: control characters are
+// shown escaped and long text is cut.
+func oneLine(s string, max int) string {
+	q := fmt.Sprintf("%q", s)
+	q = q[1 : len(q)-1]
+	if strings.ContainsAny(s, "\n\t\r\x1b") || q != s {
+		s = q
+	}
+	if len([]rune(s)) > max {
+		s = string([]rune(s)[:max-1]) + "…"
+	}
+	return s
+}
+
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// printWarnings shows problems the store met without failing.
+func printWarnings(w io.Writer, m *tasks.Manager) {
+	for _, msg := range m.Store.Warnings {
+		fmt.Fprintln(w, "bgmux: warning: "+msg)
+	}
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"fmt"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+func rmCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:      "rm",
+		Usage:     "remove finished tasks: window, state and log (--force: running ones too)",
+		ArgsUsage: "TASK...",
+		Flags: []ucli.Flag{
+			&ucli.BoolFlag{Name: "force", Usage: "kill live tasks first"},
+			jsonFlag,
+		},
+		Action: func(c *ucli.Context) error {
+			if c.NArg() == 0 {
+				return &usageError{msg: "rm needs at least one TASK; use prune to remove every finished task"}
+			}
+			m, err := manager(c)
+			if err != nil {
+				return err
+			}
+			var ts []*tasks.Task
+			seen := map[string]bool{}
+			for _, ref := range c.Args().Slice() {
+				t, err := m.Get(ref)
+				if err != nil {
+					return err
+				}
+				if !seen[t.ID] {
+					seen[t.ID] = true
+					ts = append(ts, t)
+				}
+			}
+			if err := m.Remove(c.Context, ts, c.Bool("force")); err != nil {
+				return err
+			}
+			return printRemoved(stdio, c.Bool("json"), ts)
+		},
+	}
+}
+
+func pruneCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "prune",
+		Usage: "remove finished tasks of the current group (--all: every group)",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "older-than", Usage: "only tasks that ended at least this long ago (e.g. 1h)"},
+			&ucli.StringFlag{Name: "group", Usage: "prune this group"},
+			&ucli.BoolFlag{Name: "all", Usage: "prune every group"},
+			jsonFlag,
+		},
+		Action: func(c *ucli.Context) error {
+			if c.NArg() > 0 {
+				return &usageError{msg: "prune takes no TASK; use rm TASK..."}
+			}
+			var older timeFlag
+			if err := older.parse(c, "older-than"); err != nil {
+				return err
+			}
+			m, err := manager(c)
+			if err != nil {
+				return err
+			}
+			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all")})
+			if err != nil {
+				return err
+			}
+			return printRemoved(stdio, c.Bool("json"), ts)
+		},
+	}
+}
+
+func printRemoved(stdio IO, asJSON bool, ts []*tasks.Task) error {
+	if asJSON {
+		if ts == nil {
+			ts = []*tasks.Task{}
+		}
+		return writeJSON(stdio.Out, map[string]any{"removed": ts})
+	}
+	for _, t := range ts {
+		fmt.Fprintf(stdio.Out, "removed %s (%s)\n", t.ID, t.Name)
+	}
+	return nil
+}

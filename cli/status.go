@@ -1,0 +1,76 @@
+package cli
+
+import (
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+func statusCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:      "status",
+		Usage:     "show one task (without TASK: the same as list)",
+		ArgsUsage: "[TASK]",
+		Flags:     []ucli.Flag{jsonFlag},
+		Action: func(c *ucli.Context) error {
+			if c.NArg() == 0 {
+				return runList(c, stdio)
+			}
+			if c.NArg() > 1 {
+				return &usageError{msg: "status takes one TASK; use list for several"}
+			}
+			m, err := manager(c)
+			if err != nil {
+				return err
+			}
+			t, err := m.Get(c.Args().First())
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(stdio.Out, t)
+			}
+			printTask(stdio.Out, t)
+			return nil
+		},
+	}
+}
+
+func listCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "list",
+		Usage: "list tasks of the current group (--all: every group)",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "group", Usage: "list this group"},
+			&ucli.BoolFlag{Name: "all", Usage: "list every group"},
+			&ucli.StringFlag{Name: "tag", Usage: "only tasks with this tag"},
+			&ucli.StringFlag{Name: "state", Usage: "only tasks in this state (starting, running, exited, killed, lost)"},
+			jsonFlag,
+		},
+		Action: func(c *ucli.Context) error { return runList(c, stdio) },
+	}
+}
+
+func runList(c *ucli.Context, stdio IO) error {
+	if c.NArg() > 0 && c.Command.Name == "list" {
+		return &usageError{msg: "list takes no arguments; use status TASK for one task"}
+	}
+	m, err := manager(c)
+	if err != nil {
+		return err
+	}
+	opts := tasks.ListOptions{}
+	if c.Command.Name == "list" {
+		opts = tasks.ListOptions{Group: c.String("group"), All: c.Bool("all"), Tag: c.String("tag"), State: c.String("state")}
+	}
+	ts, err := m.List(opts)
+	if err != nil {
+		return err
+	}
+	printWarnings(stdio.Err, m)
+	if c.Bool("json") {
+		return writeJSON(stdio.Out, ts)
+	}
+	printTable(stdio.Out, ts)
+	return nil
+}

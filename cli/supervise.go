@@ -1,0 +1,17 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+// supervise is the hidden window command: __supervise --state-dir DIR ID.
+// It is parsed by hand to keep the supervisor's start-up small.
+func supervise(args []string, stdio IO) int {
+	if len(args) != 3 || args[0] != "--state-dir" {
+		fmt.Fprintln(stdio.Err, "bgmux: usage: bgmux "+tasks.SuperviseCommand+" --state-dir DIR TASK-ID (run by bgmux start, not by hand)")
+		return 2
+	}
+	return tasks.Supervise(args[1], args[2])
+}

@@ -1,0 +1,125 @@
+package tasks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config holds the settings from the config file, with built-in defaults.
+type Config struct {
+	// Socket is the tmux -L socket name; "default" is the user's server.
+	Socket string `yaml:"socket"`
+	// StateDir is where tasks are kept; empty means the default location.
+	StateDir string `yaml:"state_dir"`
+	// HistoryLimit is the scrollback of task panes, in lines.
+	HistoryLimit int `yaml:"history_limit"`
+	// StopGrace is how long stop waits before SIGKILL.
+	StopGrace Duration `yaml:"stop_grace"`
+
+	// Path is the file the config was read from, empty for defaults.
+	Path string `yaml:"-"`
+}
+
+// Duration is a time.Duration read from YAML as "5s", "1m30s".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultConfig is the configuration used when no file is found.
+func DefaultConfig() Config {
+	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second)}
+}
+
+// FindConfig returns the config file to use: explicit (from --config),
+// else $BGMUX_CONFIG, else $XDG_CONFIG_HOME/bgmux/config.yaml (or
+// ~/.config/bgmux/config.yaml) when it exists; "" means defaults.
+func FindConfig(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if p := os.Getenv("BGMUX_CONFIG"); p != "" {
+		return p
+	}
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, ".config")
+		}
+	}
+	if dir != "" {
+		p := filepath.Join(dir, "bgmux", "config.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// LoadConfig reads the config file at path over the defaults; path ""
+// gives the defaults. Unknown keys and wrong types are errors naming the
+// file and line.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cfg, Errorf(KindInvalid, "config file %s does not exist; create it or drop --config/BGMUX_CONFIG", path)
+		}
+		return cfg, &Error{Kind: KindInvalid, Msg: "cannot read config file " + path, Err: err}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		return cfg, Errorf(KindInvalid, "config file %s: %s", path, msg)
+	}
+	if cfg.HistoryLimit < 0 {
+		return cfg, Errorf(KindInvalid, "config file %s: history_limit must be >= 0", path)
+	}
+	if cfg.Socket == "" {
+		cfg.Socket = "bgmux"
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// ParseDuration accepts Go durations ("5s", "1m30s", "250ms") and a bare
+// number of seconds ("5", "0.5").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e9 {
+			d, err = time.Duration(f*float64(time.Second)), nil
+		}
+	}
+	if err != nil {
+		return 0, Errorf(KindInvalid, "bad duration %q; use a number of seconds or a Go duration such as 500ms, 5s, 2m", s)
+	}
+	if d < 0 {
+		return 0, Errorf(KindInvalid, "bad duration %q: it must not be negative", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,99 @@
+package tasks
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+)
+
+// loadAll loads every task in the store. Tasks whose sidecars cannot be
+// read are skipped and reported through Store.Warn.
+func (s *Store) loadAll() ([]*Task, error) {
+	ids, err := s.IDs()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Task, 0, len(ids))
+	for _, id := range ids {
+		t, err := s.load(id)
+		if err != nil {
+			var ce *CorruptError
+			if errors.As(err, &ce) {
+				s.warn(fmt.Sprintf("task %s skipped: %v", id, err))
+			}
+			// A task without a spec is being created or removed: skip it.
+			if KindOf(err) == KindNotFound || errors.Is(err, fs.ErrNotExist) || ce != nil {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// Warnings collects problems met while reading the store (a corrupt
+// sidecar, say) that did not stop the operation; the CLI prints them on
+// stderr.
+func (s *Store) warn(msg string) { s.Warnings = append(s.Warnings, msg) }
+
+// ListOptions filters List.
+type ListOptions struct {
+	// Group limits the list to one group; "" with All false means the
+	// current group.
+	Group string
+	All   bool
+	Tag   string
+	State string
+}
+
+// List returns tasks matching opts, oldest first. It reads only the state
+// directory: no tmux call.
+func (m *Manager) List(opts ListOptions) ([]*Task, error) {
+	if opts.State != "" && !ValidState(opts.State) {
+		return nil, Errorf(KindInvalid, "unknown state %q; use starting, running, exited, killed or lost", opts.State)
+	}
+	if opts.Group != "" && !opts.All {
+		if err := ValidateGroup(opts.Group); err != nil {
+			return nil, err
+		}
+	}
+	group := opts.Group
+	if group == "" {
+		group = m.CurrentGroup()
+	}
+	all, err := m.Store.loadAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Task, 0, len(all))
+	for _, t := range all {
+		if !opts.All && t.Group != group {
+			continue
+		}
+		if opts.State != "" && string(t.State) != opts.State {
+			continue
+		}
+		if opts.Tag != "" && !contains(t.Tags, opts.Tag) {
+			continue
+		}
+		out = append(out, t)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}

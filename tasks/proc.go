@@ -1,0 +1,51 @@
+package tasks
+
+import (
+	"os"
+	"strings"
+	"syscall"
+)
+
+// bootIDOverride lets tests present a new boot (a simulated reboot).
+const bootIDEnv = "BGMUX_BOOT_ID"
+
+// BootID identifies the current boot of the host; it changes on reboot.
+func BootID() string {
+	if id := os.Getenv(bootIDEnv); id != "" {
+		return id
+	}
+	return hostBootID()
+}
+
+// procAlive reports whether pid is a live (non-zombie) process that
+// started at start (as recorded by procStart); start 0 skips that check.
+func procAlive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, zombie, ok := procStartTime(pid)
+	if !ok || zombie {
+		return false
+	}
+	return start == 0 || st == start
+}
+
+// groupAlive reports whether any process is left in process group pgid.
+func groupAlive(pgid int) bool {
+	if pgid <= 1 {
+		return false
+	}
+	err := syscall.Kill(-pgid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+// procStart returns pid's start time in the platform's units, 0 if unknown.
+func procStart(pid int) uint64 {
+	st, _, ok := procStartTime(pid)
+	if !ok {
+		return 0
+	}
+	return st
+}
+
+func trimNL(s string) string { return strings.TrimSpace(s) }

@@ -1,0 +1,39 @@
+package tasks
+
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
+func hostBootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return trimNL(string(b))
+}
+
+// procStartTime reads the start time (clock ticks since boot) and zombie
+// state of pid from /proc.
+func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false, false
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); starttime is field 22, i.e. f[19].
+	if len(f) < 20 {
+		return 0, false, false
+	}
+	st, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, false, false
+	}
+	return st, f[0] == "Z" || f[0] == "X", true
+}

@@ -1,0 +1,56 @@
+package tasks
+
+import "time"
+
+// Run is the run sidecar, written by the supervisor once the child starts.
+type Run struct {
+	Run int `json:"run"`
+	// SupervisorPID and SupervisorStart identify the supervisor process;
+	// the start time guards against pid reuse.
+	SupervisorPID   int    `json:"supervisor_pid"`
+	SupervisorStart uint64 `json:"supervisor_start"`
+	// PID is the child's pid; PGID its process group (equal to PID).
+	PID       int       `json:"pid"`
+	PGID      int       `json:"pgid"`
+	PIDStart  uint64    `json:"pid_start"`
+	BootID    string    `json:"boot_id"`
+	StartedAt time.Time `json:"started_at"`
+	Pane      string    `json:"pane"`
+}
+
+// Exit is the exit sidecar, written by the supervisor when the child ends.
+type Exit struct {
+	Run      int       `json:"run"`
+	ExitCode *int      `json:"exit_code"`
+	Signal   *string   `json:"signal"`
+	EndedAt  time.Time `json:"ended_at"`
+	// Error says why the command could not be started, if it could not.
+	Error string `json:"error,omitempty"`
+}
+
+// WindowRecord is written by start: where the task's window lives.
+type WindowRecord struct {
+	Socket    string `json:"socket"`
+	Session   string `json:"session"`
+	SessionID string `json:"session_id"`
+	Window    string `json:"window"`
+	Pane      string `json:"pane"`
+	// PanePID is the supervisor's pid as tmux reported it.
+	PanePID   int    `json:"pane_pid"`
+	PaneStart uint64 `json:"pane_start"`
+	BootID    string `json:"boot_id"`
+}
+
+// StatusCode is the shell-style status: the exit code, or 128+n for
+// signal n.
+func (e *Exit) StatusCode() int {
+	if e.ExitCode != nil {
+		return *e.ExitCode
+	}
+	if e.Signal != nil {
+		if n, ok := SignalNumber(*e.Signal); ok {
+			return 128 + n
+		}
+	}
+	return 1
+}

@@ -1,0 +1,81 @@
+package tasks
+
+import (
+	"sort"
+	"strings"
+)
+
+// Resolve turns a TASK reference into a task id. It tries, in order: an
+// exact id; a task name in the current group (a live task before finished
+// ones, then the newest); a task name in any group when only one group
+// has it; a unique id prefix (with or without "bg-"). Several matches are
+// an error that lists them.
+func (m *Manager) Resolve(ref string) (string, error) {
+	if ref == "" {
+		return "", Errorf(KindInvalid, "no task given; pass a task id, name or id prefix (see bgmux list)")
+	}
+	if m.Store.Exists(ref) {
+		return ref, nil
+	}
+	all, err := m.Store.loadAll()
+	if err != nil {
+		return "", err
+	}
+	group := m.CurrentGroup()
+	var inGroup, named []*Task
+	for _, t := range all {
+		if t.Name == ref {
+			named = append(named, t)
+			if t.Group == group {
+				inGroup = append(inGroup, t)
+			}
+		}
+	}
+	if len(inGroup) > 0 {
+		return pickByName(inGroup).ID, nil
+	}
+	if len(named) > 0 {
+		groups := map[string]bool{}
+		for _, t := range named {
+			groups[t.Group] = true
+		}
+		if len(groups) == 1 {
+			return pickByName(named).ID, nil
+		}
+		return "", ambiguous(ref, "is a task name in several groups", named)
+	}
+	var prefixed []*Task
+	for _, t := range all {
+		if strings.HasPrefix(t.ID, ref) || strings.HasPrefix(t.ID, IDPrefix+ref) {
+			prefixed = append(prefixed, t)
+		}
+	}
+	switch len(prefixed) {
+	case 0:
+		return "", Errorf(KindNotFound, "no task %q: it is not an id, a name or an id prefix of any task; see bgmux list --all", ref)
+	case 1:
+		return prefixed[0].ID, nil
+	}
+	return "", ambiguous(ref, "is a prefix of several task ids", prefixed)
+}
+
+// pickByName chooses among same-named tasks: a live one first, then the
+// most recently created.
+func pickByName(ts []*Task) *Task {
+	sort.SliceStable(ts, func(i, j int) bool {
+		li, lj := !ts[i].State.Finished(), !ts[j].State.Finished()
+		if li != lj {
+			return li
+		}
+		return ts[i].CreatedAt.After(ts[j].CreatedAt)
+	})
+	return ts[0]
+}
+
+func ambiguous(ref, why string, ts []*Task) error {
+	var b strings.Builder
+	for _, t := range ts {
+		b.WriteString("\n  " + t.ID + "  " + t.Group + "/" + t.Name + "  " + string(t.State))
+	}
+	return Errorf(KindAmbiguous, "%q %s; use one of these ids:%s", ref, why, b.String())
+}

@@ -1,0 +1,87 @@
+package tasks
+
+import (
+	"context"
+	"syscall"
+	"time"
+)
+
+// StopOptions configures Stop.
+type StopOptions struct {
+	// Signal is the first signal sent (default SIGTERM).
+	Signal string
+	// Grace is how long to wait before SIGKILL; negative means the
+	// configured default.
+	Grace time.Duration
+}
+
+// exitRecordWait bounds how long Stop waits for the supervisor's exit
+// record after the process group is gone.
+const exitRecordWait = 5 * time.Second
+
+// Stop signals the task's whole process group, waits up to the grace
+// period for it to end, then sends SIGKILL. A finished task is left alone.
+func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, error) {
+	if opts.Signal == "" {
+		opts.Signal = "TERM"
+	}
+	sig, _, err := ParseSignal(opts.Signal)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Grace < 0 {
+		opts.Grace = time.Duration(m.Config.StopGrace)
+	}
+	pgid := t.liveGroup()
+	if pgid == 0 {
+		if t.State == Starting {
+			// The supervisor has not reported the child yet: give it a moment.
+			waitFor(ctx, supervisorReadyTimeout, func() bool {
+				nt, err := m.Store.load(t.ID)
+				if err == nil {
+					t = nt
+				}
+				return err != nil || t.State != Starting
+			})
+			pgid = t.liveGroup()
+		}
+		if pgid == 0 {
+			return t, nil
+		}
+	}
+	syscall.Kill(-pgid, sig)
+	if sig != syscall.SIGKILL {
+		waitFor(ctx, opts.Grace, func() bool { return !groupAlive(pgid) })
+	}
+	if groupAlive(pgid) {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		waitFor(ctx, exitRecordWait, func() bool { return !groupAlive(pgid) })
+	}
+	if t.State == Running {
+		exitPath := m.Store.Path(t.ID, ExitFile)
+		waitFor(ctx, exitRecordWait, func() bool {
+			return fileExists(exitPath) || !procAlive(t.run.SupervisorPID, t.run.SupervisorStart)
+		})
+	}
+	return m.Store.load(t.ID)
+}
+
+// liveGroup is the process group of the task's child while any of it is
+// alive, else 0. A lost task's child may outlive its supervisor, and an
+// exited leader may leave members behind.
+func (t *Task) liveGroup() int {
+	if t.run == nil || t.run.PGID <= 1 || t.run.BootID != BootID() {
+		return 0
+	}
+	pgid := t.run.PGID
+	// The kernel does not hand out a pid that is still some group's id,
+	// so a process now holding pid == pgid with another start time means
+	// our group is gone and the number was reused.
+	if st, _, ok := procStartTime(pgid); ok && st != t.run.PIDStart {
+		return 0
+	}
+	if groupAlive(pgid) {
+		return pgid
+	}
+	return 0
+}

@@ -1,0 +1,162 @@
+package tasks
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sidecar file names inside a task's directory.
+const (
+	SpecFile   = "spec"
+	RunFile    = "run"
+	ExitFile   = "exit"
+	WindowFile = "window"
+	LogFile    = "output.log"
+)
+
+// IDPrefix starts every task id.
+const IDPrefix = "bg-"
+
+// Store is the state directory: one directory per task under tasks/, and
+// a lock file that serialises changes across concurrent bgmux processes.
+type Store struct {
+	Dir string
+	// Warnings are problems met while reading that did not stop the
+	// operation, such as a corrupt sidecar; the CLI prints them.
+	Warnings []string
+}
+
+// DefaultStateDir is $BGMUX_STATE_DIR, else $XDG_STATE_HOME/bgmux, else
+// ~/.local/state/bgmux.
+func DefaultStateDir() (string, error) {
+	if d := os.Getenv("BGMUX_STATE_DIR"); d != "" {
+		return filepath.Abs(d)
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "bgmux"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", Errorf(KindInvalid, "cannot find the state directory: set BGMUX_STATE_DIR or HOME")
+	}
+	return filepath.Join(home, ".local", "state", "bgmux"), nil
+}
+
+// OpenStore returns the store at dir without creating anything.
+func OpenStore(dir string) *Store { return &Store{Dir: dir} }
+
+// Init creates the state directory (mode 0700) and its tasks directory.
+func (s *Store) Init() error {
+	for _, d := range []string{s.Dir, s.tasksDir()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return s.unwritable(err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) unwritable(err error) error {
+	return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s is not usable; fix its permissions or set BGMUX_STATE_DIR to a writable directory", s.Dir), Err: err}
+}
+
+func (s *Store) tasksDir() string { return filepath.Join(s.Dir, "tasks") }
+
+// TaskDir is the directory holding one task's sidecars.
+func (s *Store) TaskDir(id string) string { return filepath.Join(s.tasksDir(), id) }
+
+// Path is the path of one sidecar of a task.
+func (s *Store) Path(id, file string) string { return filepath.Join(s.TaskDir(id), file) }
+
+// Lock takes the store's exclusive lock and returns its release function.
+func (s *Store) Lock() (func(), error) {
+	if err := s.Init(); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.Dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, s.unwritable(err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	return func() {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// idAlphabet avoids letters that read like digits (l, o) in a short id.
+const idAlphabet = "0123456789abcdefghijkmnpqrstuvwxyz"
+
+// NewID reserves a fresh task id by creating its directory.
+func (s *Store) NewID() (string, error) {
+	if err := s.Init(); err != nil {
+		return "", err
+	}
+	for attempt := 0; attempt < 100; attempt++ {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		id := IDPrefix
+		for _, c := range b {
+			id += string(idAlphabet[int(c)%len(idAlphabet)])
+		}
+		err := os.Mkdir(s.TaskDir(id), 0o700)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", s.unwritable(err)
+		}
+	}
+	return "", errors.New("could not find a free task id")
+}
+
+// IDs lists every task id in the store, sorted.
+func (s *Store) IDs() ([]string, error) {
+	ents, err := os.ReadDir(s.tasksDir())
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ids := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if e.IsDir() && strings.HasPrefix(e.Name(), IDPrefix) {
+			ids = append(ids, e.Name())
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// Exists reports whether a task directory with this exact id exists.
+func (s *Store) Exists(id string) bool {
+	if !strings.HasPrefix(id, IDPrefix) || strings.ContainsAny(id, `/\`) || id != filepath.Base(id) {
+		return false
+	}
+	st, err := os.Stat(s.TaskDir(id))
+	return err == nil && st.IsDir()
+}
+
+// Remove deletes a task's directory and everything in it.
+func (s *Store) Remove(id string) error {
+	return os.RemoveAll(s.TaskDir(id))
+}

@@ -1,0 +1,197 @@
+package tasks
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/bgmux/bgmux/tmuxctl"
+)
+
+// State is the derived state of a task.
+type State string
+
+// The states a task can be in; see DESIGN.md.
+const (
+	Starting State = "starting" // spec written, the supervisor has not reported yet
+	Running  State = "running"  // the supervisor is alive
+	Exited   State = "exited"   // the child exited; ExitCode holds its code
+	Killed   State = "killed"   // the child died of a signal
+	Lost     State = "lost"     // the supervisor is gone and left no exit record
+)
+
+// ValidState reports whether s names a state.
+func ValidState(s string) bool {
+	switch State(s) {
+	case Starting, Running, Exited, Killed, Lost:
+		return true
+	}
+	return false
+}
+
+// Finished reports whether the state is final for the current run.
+func (s State) Finished() bool { return s == Exited || s == Killed || s == Lost }
+
+// TmuxInfo is where a task's window is and how a human attaches to it.
+type TmuxInfo struct {
+	Socket  string `json:"socket"`
+	Session string `json:"session"`
+	Window  string `json:"window"`
+	Pane    string `json:"pane"`
+	Attach  string `json:"attach"`
+}
+
+// Task is the task object of the CLI's --json contract.
+type Task struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Group     string     `json:"group"`
+	State     State      `json:"state"`
+	ExitCode  *int       `json:"exit_code"`
+	Signal    *string    `json:"signal"`
+	PID       *int       `json:"pid"`
+	Command   *string    `json:"command"`
+	Argv      []string   `json:"argv"`
+	Cwd       string     `json:"cwd"`
+	Tags      []string   `json:"tags"`
+	Restart   string     `json:"restart"`
+	Runs      int        `json:"runs"`
+	CreatedAt time.Time  `json:"created_at"`
+	StartedAt *time.Time `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at"`
+	LogPath   string     `json:"log_path"`
+	Tmux      TmuxInfo   `json:"tmux"`
+	// Error says why the command could not start, when it could not.
+	Error string `json:"error,omitempty"`
+
+	spec   *Spec
+	run    *Run
+	exit   *Exit
+	window *WindowRecord
+}
+
+// Spec returns the task's spec as loaded from disk.
+func (t *Task) Spec() *Spec { return t.spec }
+
+// Exit returns the exit record of the current run, nil while it runs.
+func (t *Task) Exit() *Exit { return t.exit }
+
+// startingGrace is how long a task may stay without a window record before
+// the start that created it is taken to have died.
+const startingGrace = 30 * time.Second
+
+// load reads a task's sidecars and derives its state. Only sidecars and a
+// liveness check of local processes are used: no tmux call.
+func (s *Store) load(id string) (*Task, error) {
+	var spec Spec
+	if err := readJSON(s.Path(id, SpecFile), &spec); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, Errorf(KindNotFound, "task %s has no spec (it is being created or removed)", id)
+		}
+		return nil, err
+	}
+	t := &Task{spec: &spec}
+	var run Run
+	if err := readJSON(s.Path(id, RunFile), &run); err == nil {
+		t.run = &run
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var win WindowRecord
+	if err := readJSON(s.Path(id, WindowFile), &win); err == nil {
+		t.window = &win
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	var ex Exit
+	if err := readJSON(s.Path(id, ExitFile), &ex); err == nil {
+		if t.run == nil || ex.Run >= t.run.Run {
+			t.exit = &ex
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	t.fill(s)
+	return t, nil
+}
+
+// fill derives the public fields from the sidecars.
+func (t *Task) fill(s *Store) {
+	sp := t.spec
+	t.ID, t.Name, t.Group = sp.ID, sp.Name, sp.Group
+	t.Command, t.Argv, t.Cwd = sp.Command, sp.Argv, sp.Cwd
+	t.Tags, t.Restart, t.CreatedAt = sp.Tags, sp.Restart, sp.CreatedAt
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	t.LogPath = s.Path(sp.ID, LogFile)
+	t.State = t.derive()
+	if t.run != nil {
+		t.Runs = t.run.Run
+		st := t.run.StartedAt
+		t.StartedAt = &st
+		if t.run.PID > 0 {
+			pid := t.run.PID
+			t.PID = &pid
+		}
+	}
+	if t.exit != nil {
+		t.ExitCode, t.Signal = t.exit.ExitCode, t.exit.Signal
+		e := t.exit.EndedAt
+		t.EndedAt = &e
+		t.Error = t.exit.Error
+		if t.Runs == 0 {
+			t.Runs = t.exit.Run
+		}
+	}
+	t.Tmux = TmuxInfo{Socket: sp.Socket, Session: sp.Group}
+	if t.window != nil {
+		t.Tmux.Window, t.Tmux.Pane, t.Tmux.Session = t.window.Window, t.window.Pane, t.window.Session
+	}
+	t.Tmux.Attach = attachCommand(sp.Socket, t.Tmux.Session, sp.Name)
+}
+
+func (t *Task) derive() State {
+	if t.exit != nil {
+		if t.exit.Signal != nil {
+			return Killed
+		}
+		return Exited
+	}
+	boot := BootID()
+	if t.run != nil {
+		if t.run.BootID == boot && procAlive(t.run.SupervisorPID, t.run.SupervisorStart) {
+			return Running
+		}
+		return Lost
+	}
+	if t.window != nil {
+		if t.window.BootID == boot && procAlive(t.window.PanePID, t.window.PaneStart) {
+			return Starting
+		}
+		return Lost
+	}
+	if time.Since(t.spec.CreatedAt) < startingGrace {
+		return Starting
+	}
+	return Lost
+}
+
+// attachCommand is the command a human types to watch the task.
+func attachCommand(socket, session, name string) string {
+	prefix := "tmux"
+	if socket != "" && socket != "default" {
+		prefix = "tmux -L " + tmuxctl.ShellQuote(socket)
+	}
+	return prefix + " attach -t " + tmuxctl.ShellQuote(session+":"+name)
+}
+
+// logSize is the current size of the task's output log.
+func (t *Task) logSize() int64 {
+	st, err := os.Stat(t.LogPath)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}

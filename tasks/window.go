@@ -1,0 +1,78 @@
+package tasks
+
+import (
+	"context"
+	"io"
+	"strings"
+
+	"github.com/bgmux/bgmux/tmuxctl"
+)
+
+// paneOf returns the task's pane id on this manager's server, or an error
+// that says why there is none.
+func (m *Manager) paneOf(t *Task) (string, error) {
+	if t.window == nil {
+		return "", Errorf(KindConflict, "task %s has no window yet; try again in a moment", t.ID)
+	}
+	if t.window.Socket != m.Tmux.Socket {
+		return "", Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, t.window.Socket)
+	}
+	return t.window.Pane, nil
+}
+
+// Screen returns what the task's pane shows now: scrollback and screen
+// (lines > 0 keeps the last lines rows). It needs the window to exist; the
+// log has the complete output either way.
+func (m *Manager) Screen(ctx context.Context, t *Task, lines int) (string, error) {
+	if lines < 0 {
+		return "", Errorf(KindInvalid, "--lines must be 0 or more, not %d", lines)
+	}
+	pane, err := m.paneOf(t)
+	if err != nil {
+		return "", err
+	}
+	out, err := m.Tmux.Capture(ctx, pane, lines)
+	if err != nil {
+		return "", m.windowGone(err, t, "screen")
+	}
+	return out, nil
+}
+
+func (m *Manager) windowGone(err error, t *Task, what string) error {
+	if strings.Contains(err.Error(), "can't find pane") || strings.Contains(err.Error(), "can't find window") {
+		return Errorf(KindConflict, "%s %s: the task's window is gone (closed, or its tmux server was restarted); its output is in bgmux logs %s", what, t.ID, t.ID)
+	}
+	return tmuxErr(err, what+" "+t.ID)
+}
+
+// Attach takes a human to the task's window: attach-session from a plain
+// terminal or another tmux server, switch-client from inside the same one.
+func (m *Manager) Attach(ctx context.Context, t *Task, env []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if _, err := m.paneOf(t); err != nil {
+		return err
+	}
+	panes, err := m.Tmux.ListPanes(ctx)
+	if err != nil {
+		return tmuxErr(err, "attach "+t.ID)
+	}
+	found := false
+	for _, p := range panes {
+		found = found || p.Window == t.window.Window
+	}
+	if !found {
+		return Errorf(KindConflict, "attach %s: the task's window is gone (closed, or its tmux server was restarted); its output is in bgmux logs %s", t.ID, t.ID)
+	}
+	plan := m.Tmux.PlanAttach(t.window.Window, env)
+	if err := m.Tmux.Attach(ctx, plan, stdin, stdout, stderr); err != nil {
+		return tmuxErr(err, "attach "+t.ID)
+	}
+	return nil
+}
+
+// AttachPlan exposes how Attach would reach the task, for tests and --json.
+func (m *Manager) AttachPlan(t *Task, env []string) (tmuxctl.AttachPlan, error) {
+	if _, err := m.paneOf(t); err != nil {
+		return tmuxctl.AttachPlan{}, err
+	}
+	return m.Tmux.PlanAttach(t.window.Window, env), nil
+}

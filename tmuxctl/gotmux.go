@@ -1,0 +1,79 @@
+package tmuxctl
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/GianlucaP106/gotmux/gotmux"
+)
+
+// withGotmux runs f against this server through gotmux v0.5.0, wrapping two
+// of its defects: NewTmux fails unless a server already runs on the socket
+// (reported here as ErrNoServer after our own check), and its format parser
+// panics (log.Panicln) on values containing its separator "-:-" or a
+// newline (recovered here into an error).
+func (s *Server) withGotmux(ctx context.Context, what string, f func(*gotmux.Tmux) error) (err error) {
+	if !s.Running(ctx) {
+		return ErrNoServer
+	}
+	t, err := gotmux.NewTmux(s.SocketPath())
+	if err != nil {
+		return fmt.Errorf("%s: connect to %s: %w", what, s.SocketPath(), err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: gotmux could not parse tmux's answer: %v", what, r)
+		}
+	}()
+	if err := f(t); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Info is what tmux says about a running server.
+type Info struct {
+	PID     int32
+	Version string
+	Socket  string
+}
+
+// ServerInfo asks the running server for its pid and version.
+func (s *Server) ServerInfo(ctx context.Context) (Info, error) {
+	var info Info
+	err := s.withGotmux(ctx, "server info", func(t *gotmux.Tmux) error {
+		si, err := t.GetServerInformation()
+		if err != nil {
+			return err
+		}
+		info = Info{PID: si.Pid, Version: si.Version, Socket: s.SocketPath()}
+		return nil
+	})
+	return info, err
+}
+
+// SessionNames lists the server's sessions through gotmux; a session name
+// that breaks gotmux's parser is an error, not a crash.
+func (s *Server) SessionNames(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.withGotmux(ctx, "list sessions", func(t *gotmux.Tmux) error {
+		ss, err := t.ListSessions()
+		if err != nil {
+			return err
+		}
+		for _, x := range ss {
+			names = append(names, x.Name)
+		}
+		return nil
+	})
+	return names, err
+}
+
+// KillServer ends the server and every pane on it. No server is not an error.
+func (s *Server) KillServer(ctx context.Context) error {
+	err := s.withGotmux(ctx, "kill server", func(t *gotmux.Tmux) error { return t.KillServer() })
+	if err == ErrNoServer {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,176 @@
+// Package tmuxctl is the only code in bgmux that speaks to tmux. It knows
+// sessions, windows and panes, never tasks: callers hand it names, argv and
+// file paths and get tmux ids back.
+package tmuxctl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// DefaultSocket is the private socket name bgmux uses unless configured
+// otherwise; it keeps the user's tmux config, plugins and sessions apart.
+const DefaultSocket = "bgmux"
+
+// UserSocket is the socket setting that selects the user's normal tmux server.
+const UserSocket = "default"
+
+// ErrNoServer reports that no tmux server is running on the socket.
+var ErrNoServer = errors.New("no tmux server running")
+
+// ErrNotInstalled reports that the tmux binary is not on PATH.
+var ErrNotInstalled = errors.New("tmux is not installed or not on PATH")
+
+// Server addresses one tmux server: bgmux's private one (-L name, started
+// with its own empty config) or the user's default server.
+type Server struct {
+	// Socket is the -L socket name; "default" or "" means the user's server.
+	Socket string
+	// HistoryLimit is the scrollback kept for panes bgmux creates.
+	HistoryLimit int
+}
+
+// New returns a Server for the given socket name ("" means DefaultSocket).
+func New(socket string) *Server {
+	if socket == "" {
+		socket = DefaultSocket
+	}
+	return &Server{Socket: socket, HistoryLimit: 50000}
+}
+
+// Private reports whether this is bgmux's own server rather than the user's.
+func (s *Server) Private() bool { return s.Socket != UserSocket && s.Socket != "" }
+
+// baseArgs are the arguments that select the server (and its config when
+// the command starts it).
+func (s *Server) baseArgs() []string {
+	if !s.Private() {
+		return nil
+	}
+	return []string{"-L", s.Socket, "-f", os.DevNull}
+}
+
+// SocketPath is the filesystem path of the server's socket, as tmux
+// computes it for -L (TMUX_TMPDIR or /tmp, then tmux-UID).
+func (s *Server) SocketPath() string {
+	if !s.Private() {
+		if t := os.Getenv("TMUX"); t != "" {
+			return strings.SplitN(t, ",", 2)[0]
+		}
+		return filepath.Join(tmuxTmpDir(), "default")
+	}
+	return filepath.Join(tmuxTmpDir(), s.Socket)
+}
+
+func tmuxTmpDir() string {
+	dir := os.Getenv("TMUX_TMPDIR")
+	if dir == "" {
+		dir = "/tmp"
+	}
+	return filepath.Join(dir, "tmux-"+strconv.Itoa(os.Getuid()))
+}
+
+// CommandLine is the shell-readable tmux invocation a human would type to
+// reach this server, e.g. "tmux -L bgmux".
+func (s *Server) CommandLine() string {
+	if !s.Private() {
+		return "tmux"
+	}
+	return "tmux -L " + ShellQuote(s.Socket)
+}
+
+// Error is a failed tmux invocation with tmux's own message kept.
+type Error struct {
+	Args   []string
+	Stderr string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if msg == "" {
+		msg = e.Err.Error()
+	}
+	return "tmux " + firstCommand(e.Args) + ": " + msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func firstCommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "-L", "-f", "-S":
+			i++
+			continue
+		}
+		return args[i]
+	}
+	return ""
+}
+
+// run executes one tmux invocation (possibly a command list joined by ";")
+// and returns its stdout; the error carries tmux's stderr.
+func (s *Server) run(ctx context.Context, args ...string) (string, error) {
+	full := append(s.baseArgs(), args...)
+	if os.Getenv("BGMUX_DEBUG_TMUX") != "" {
+		fmt.Fprintf(os.Stderr, "bgmux: tmux %q\n", full)
+	}
+	cmd := exec.CommandContext(ctx, "tmux", full...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", ErrNotInstalled
+		}
+		e := &Error{Args: full, Stderr: stderr.String(), Err: err}
+		if isNoServer(e.Stderr) {
+			e.Err = ErrNoServer
+		}
+		return stdout.String(), e
+	}
+	return stdout.String(), nil
+}
+
+func isNoServer(stderr string) bool {
+	return strings.Contains(stderr, "no server running") ||
+		(strings.Contains(stderr, "error connecting to") && strings.Contains(stderr, "No such file or directory")) ||
+		strings.Contains(stderr, "Connection refused")
+}
+
+// Running reports whether a server answers on the socket.
+func (s *Server) Running(ctx context.Context) bool {
+	_, err := s.run(ctx, "list-sessions", "-F", "#{session_id}")
+	return err == nil
+}
+
+// Version returns the tmux client version string, e.g. "3.3a".
+func Version(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "tmux", "-V").Output()
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", ErrNotInstalled
+		}
+		return "", fmt.Errorf("tmux -V: %w", err)
+	}
+	v := strings.TrimSpace(string(out))
+	return strings.TrimPrefix(v, "tmux "), nil
+}
+
+// ShellQuote quotes s for a POSIX shell so that it is read back as one word
+// with no expansion.
+func ShellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@,+%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

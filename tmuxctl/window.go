@@ -1,0 +1,212 @@
+package tmuxctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// WindowSpec describes a window to create: one pane running Argv, exec'd
+// directly by tmux (no shell), with its output appended to LogPath.
+type WindowSpec struct {
+	// Session is the session (group) name; it is created when missing.
+	Session string
+	// Name is the window name shown in tmux's status line.
+	Name string
+	// TempName is a name unique on the server, used to target the window
+	// within the creating command list before it is renamed to Name.
+	TempName string
+	// Cwd is the pane's start directory.
+	Cwd string
+	// Argv is the pane's command, exec'd without a shell.
+	Argv []string
+	// LogPath receives every byte the pane prints (pipe-pane -O).
+	LogPath string
+	// Options are window user options (names starting with @) to set.
+	Options map[string]string
+}
+
+// Window identifies a window and its single pane by tmux ids.
+type Window struct {
+	SessionID string `json:"session_id"`
+	Session   string `json:"session"`
+	Window    string `json:"window"`
+	Pane      string `json:"pane"`
+	PanePID   int    `json:"pane_pid"`
+}
+
+const idFormat = "#{session_id}\t#{window_id}\t#{pane_id}\t#{pane_pid}"
+
+// NewWindow creates the window in one tmux invocation: the pane, its
+// remain-on-exit options, user options and pipe-pane are set in the same
+// command list, so no output is missed and a fast exit still leaves the
+// window. A missing session (or server) costs one more invocation.
+func (s *Server) NewWindow(ctx context.Context, spec WindowSpec) (Window, error) {
+	if len(spec.Argv) == 0 {
+		return Window{}, errors.New("tmuxctl: empty command")
+	}
+	if spec.TempName == "" {
+		return Window{}, errors.New("tmuxctl: TempName is required")
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		w, err := s.newWindowIn(ctx, spec)
+		if err == nil || !sessionMissing(err) {
+			return w, err
+		}
+		w, err = s.newSessionWith(ctx, spec)
+		if err == nil || !strings.Contains(stderrOf(err), "duplicate session") {
+			return w, err
+		}
+		// Another bgmux created the session between our two calls: retry.
+	}
+	return Window{}, fmt.Errorf("tmuxctl: session %q keeps appearing and vanishing", spec.Session)
+}
+
+func sessionMissing(err error) bool {
+	e := stderrOf(err)
+	return errors.Is(err, ErrNoServer) || strings.Contains(e, "can't find session") || strings.Contains(e, "no current target")
+}
+
+func stderrOf(err error) string {
+	var te *Error
+	if errors.As(err, &te) {
+		return te.Stderr
+	}
+	return ""
+}
+
+// serverSetup are the global options of bgmux's private server, set in the
+// same invocation that may start it.
+func (s *Server) serverSetup() []string {
+	if !s.Private() {
+		return nil
+	}
+	return []string{
+		"start-server", ";",
+		"set-option", "-g", "history-limit", strconv.Itoa(s.HistoryLimit), ";",
+		"set-option", "-g", "remain-on-exit", "on", ";",
+		"set-option", "-g", "remain-on-exit-format", "", ";",
+		"set-option", "-g", "automatic-rename", "off", ";",
+		"set-option", "-g", "allow-rename", "off", ";",
+	}
+}
+
+func (s *Server) newWindowIn(ctx context.Context, spec WindowSpec) (Window, error) {
+	args := s.serverSetup()
+	if !s.Private() {
+		args = append(args, "set-option", "-t", Arg("="+spec.Session), "history-limit", strconv.Itoa(s.HistoryLimit), ";")
+	}
+	args = append(args, "new-window", "-d", "-t", Arg("="+spec.Session+":"), "-n", Literal(spec.TempName))
+	args = append(args, s.paneTail(spec)...)
+	return s.create(ctx, args)
+}
+
+func (s *Server) newSessionWith(ctx context.Context, spec WindowSpec) (Window, error) {
+	args := s.serverSetup()
+	args = append(args, "new-session", "-d", "-s", Literal(spec.Session), "-n", Literal(spec.TempName))
+	args = append(args, s.paneTail(spec)...)
+	if !s.Private() {
+		args = append(args, ";", "set-option", "-t", Arg("="+spec.Session), "history-limit", strconv.Itoa(s.HistoryLimit))
+	}
+	return s.create(ctx, args)
+}
+
+// paneTail is the shared end of new-window/new-session: start directory,
+// id output, the command, then the options that must be set before the
+// pane can die, and the output pipe.
+func (s *Server) paneTail(spec WindowSpec) []string {
+	target := Arg("=" + spec.Session + ":=" + spec.TempName)
+	args := []string{"-P", "-F", idFormat}
+	if spec.Cwd != "" {
+		args = append(args, "-c", Literal(spec.Cwd))
+	}
+	args = append(args, "--")
+	for _, a := range spec.Argv {
+		args = append(args, Arg(a))
+	}
+	args = append(args, ";", "set-option", "-w", "-t", target, "remain-on-exit", "on",
+		";", "set-option", "-w", "-t", target, "remain-on-exit-format", "",
+		";", "set-option", "-w", "-t", target, "automatic-rename", "off")
+	for k, v := range spec.Options {
+		args = append(args, ";", "set-option", "-w", "-t", target, Arg(k), Arg(v))
+	}
+	if spec.LogPath != "" {
+		args = append(args, ";", "pipe-pane", "-O", "-t", target, Literal(PipeCommand(spec.LogPath)))
+	}
+	name := spec.Name
+	if name == "" {
+		name = spec.TempName
+	}
+	args = append(args, ";", "rename-window", "-t", target, Literal(name))
+	return args
+}
+
+// PipeCommand is the shell command pipe-pane runs to append the pane's
+// output to path; path is quoted so any byte in it is taken literally.
+func PipeCommand(path string) string {
+	return "exec cat >> " + ShellQuote(path)
+}
+
+func (s *Server) create(ctx context.Context, args []string) (Window, error) {
+	out, err := s.run(ctx, args...)
+	if err != nil {
+		return Window{}, err
+	}
+	return parseWindowLine(out)
+}
+
+func parseWindowLine(out string) (Window, error) {
+	line := strings.TrimSpace(out)
+	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
+		line = line[i+1:]
+	}
+	f := strings.Split(line, "\t")
+	if len(f) != 4 {
+		return Window{}, fmt.Errorf("tmuxctl: unexpected new-window output %q", out)
+	}
+	pid, _ := strconv.Atoi(f[3])
+	return Window{SessionID: f[0], Window: f[1], Pane: f[2], PanePID: pid}, nil
+}
+
+// ClosePipe stops pipe-pane on a live pane, so the pipe process ends with
+// the task rather than lingering beside a dead pane.
+func (s *Server) ClosePipe(ctx context.Context, pane string) error {
+	_, err := s.run(ctx, "pipe-pane", "-t", pane)
+	return err
+}
+
+// KillWindows kills the given windows (by id) in one invocation; windows
+// that no longer exist are not an error.
+func (s *Server) KillWindows(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	panes, err := s.ListPanes(ctx)
+	if err != nil {
+		if errors.Is(err, ErrNoServer) {
+			return nil
+		}
+		return err
+	}
+	exists := map[string]bool{}
+	for _, p := range panes {
+		exists[p.Window] = true
+	}
+	var args []string
+	for _, id := range ids {
+		if !exists[id] {
+			continue
+		}
+		if len(args) > 0 {
+			args = append(args, ";")
+		}
+		args = append(args, "kill-window", "-t", id)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err = s.run(ctx, args...)
+	return err
+}
