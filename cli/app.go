@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -41,6 +42,8 @@ func Main(args []string, stdio IO) int {
 	if len(args) > 1 && args[1] == tasks.SuperviseCommand {
 		return supervise(args[2:], stdio)
 	}
+	// A CLI call lives for milliseconds: collecting garbage is wasted time.
+	debug.SetGCPercent(400)
 	app := newApp(stdio)
 	args = permuteArgs(app, args)
 	err := app.Run(args)

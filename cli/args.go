@@ -34,7 +34,7 @@ func permuteArgs(app *ucli.App, args []string) []string {
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
 		if a == "--" {
-			pos = append(pos, rest[j:]...)
+			pos = append(pos, rest[j+1:]...)
 			break
 		}
 		if strings.HasPrefix(a, "-") && a != "-" {
@@ -48,7 +48,7 @@ func permuteArgs(app *ucli.App, args []string) []string {
 		pos = append(pos, a)
 	}
 	out := append(head, flags...)
-	if len(pos) > 0 && pos[0] != "--" {
+	if len(pos) > 0 {
 		out = append(out, "--")
 	}
 	return append(out, pos...)

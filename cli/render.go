@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,7 +37,9 @@ func stateText(t *tasks.Task) string {
 
 // printTable renders tasks as an aligned table.
 func printTable(w io.Writer, ts []*tasks.Task) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tGROUP\tSTATE\tPID\tAGE\tCOMMAND")
 	now := time.Now()
 	for _, t := range ts {

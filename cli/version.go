@@ -6,7 +6,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/bgmux/bgmux/tmuxctl"
+	"github.com/bgmux/bgmux/tasks"
 )
 
 func versionCommand(stdio IO) *ucli.Command {
@@ -15,10 +15,7 @@ func versionCommand(stdio IO) *ucli.Command {
 		Usage: "print bgmux's version (and tmux's)",
 		Flags: []ucli.Flag{jsonFlag},
 		Action: func(c *ucli.Context) error {
-			tv, err := tmuxctl.Version(c.Context)
-			if err != nil {
-				tv = ""
-			}
+			tv := tasks.TmuxVersion(c.Context)
 			if c.Bool("json") {
 				return writeJSON(stdio.Out, map[string]any{"version": Version, "go": runtime.Version(), "tmux": tv})
 			}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // writeFileAtomic writes data so that readers see either the old file or
@@ -63,7 +65,7 @@ func writeJSON(path string, v any) error {
 // readJSON reads a JSON sidecar; a missing file is reported with
 // os.ErrNotExist, an unparsable one with a CorruptError.
 func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := readSmallFile(path)
 	if err != nil {
 		return err
 	}
@@ -81,4 +83,39 @@ type CorruptError struct {
 
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("sidecar %s is unreadable (%v); it is left as it is for inspection", e.Path, e.Err)
+}
+
+// readSmallFile reads a whole file with plain system calls. os.ReadFile
+// would also register the descriptor with Go's network poller (three
+// extra system calls per file), which dominates list at 1,000 tasks.
+func readSmallFile(path string) ([]byte, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 0, 1024)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }

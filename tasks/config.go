@@ -23,7 +23,7 @@ type Config struct {
 	// StateDir is where tasks are kept; empty means the default location.
 	StateDir string `yaml:"state_dir"`
 	// HistoryLimit is the scrollback of task panes, in lines.
-	HistoryLimit int `yaml:"history_limit"`
+	HistoryLimit Count `yaml:"history_limit"`
 	// StopGrace is how long stop waits before SIGKILL.
 	StopGrace Duration `yaml:"stop_grace"`
 
@@ -41,6 +41,23 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: %v", n.Line, err)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// Count is a whole number read from YAML; unlike a plain int it refuses
+// 1.5 (which yaml.v3 would silently truncate).
+type Count int
+
+// UnmarshalYAML accepts only YAML integers.
+func (c *Count) UnmarshalYAML(n *yaml.Node) error {
+	var v int
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		return fmt.Errorf("line %d: %q is not a whole number", n.Line, n.Value)
+	}
+	if err := n.Decode(&v); err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	*c = Count(v)
 	return nil
 }
 

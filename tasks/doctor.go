@@ -118,3 +118,13 @@ func versionAtLeast(have, want string) bool {
 	wn, _ := strconv.Atoi(w[2])
 	return hm > wm || hm == wm && hn >= wn
 }
+
+// TmuxVersion is the installed tmux's version ("3.3a"), or "" when tmux
+// is missing.
+func TmuxVersion(ctx context.Context) string {
+	v, err := tmuxctl.Version(ctx)
+	if err != nil {
+		return ""
+	}
+	return v
+}

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 )
 
 // loadAll loads every task in the store. Tasks whose sidecars cannot be
@@ -14,9 +17,12 @@ func (s *Store) loadAll() ([]*Task, error) {
 	if err != nil {
 		return nil, err
 	}
+	loaded := make([]*Task, len(ids))
+	errs := make([]error, len(ids))
+	parallel(len(ids), func(i int) { loaded[i], errs[i] = s.load(ids[i]) })
 	out := make([]*Task, 0, len(ids))
-	for _, id := range ids {
-		t, err := s.load(id)
+	for i, id := range ids {
+		t, err := loaded[i], errs[i]
 		if err != nil {
 			var ce *CorruptError
 			if errors.As(err, &ce) {
@@ -96,4 +102,32 @@ func contains(list []string, s string) bool {
 func sortedStrings(s []string) []string {
 	sort.Strings(s)
 	return s
+}
+
+// parallel runs f(0..n-1) on a few goroutines: loading a task is mostly
+// waiting on system calls, so this scales with cores.
+func parallel(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0) * 2
+	if n < 32 || workers < 2 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -40,7 +40,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	srv := tmuxctl.New(socket)
 	if cfg.HistoryLimit > 0 {
-		srv.HistoryLimit = cfg.HistoryLimit
+		srv.HistoryLimit = int(cfg.HistoryLimit)
 	}
 	exe, err := os.Executable()
 	if err != nil {

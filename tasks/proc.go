@@ -3,6 +3,7 @@ package tasks
 import (
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -14,8 +15,14 @@ func BootID() string {
 	if id := os.Getenv(bootIDEnv); id != "" {
 		return id
 	}
-	return hostBootID()
+	bootOnce.Do(func() { bootID = hostBootID() })
+	return bootID
 }
+
+var (
+	bootOnce sync.Once
+	bootID   string
+)
 
 // procAlive reports whether pid is a live (non-zombie) process that
 // started at start (as recorded by procStart); start 0 skips that check.

@@ -1,13 +1,12 @@
 package tasks
 
 import (
-	"os"
 	"strconv"
 	"strings"
 )
 
 func hostBootID() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	b, err := readSmallFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
 	}
@@ -17,7 +16,7 @@ func hostBootID() string {
 // procStartTime reads the start time (clock ticks since boot) and zombie
 // state of pid from /proc.
 func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readSmallFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false, false
 	}

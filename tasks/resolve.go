@@ -17,18 +17,32 @@ func (m *Manager) Resolve(ref string) (string, error) {
 	if m.Store.Exists(ref) {
 		return ref, nil
 	}
-	all, err := m.Store.loadAll()
+	ids, err := m.Store.IDs()
 	if err != nil {
 		return "", err
 	}
+	// Names live in the spec alone: read only specs, then load the few
+	// tasks that carry the name.
+	specs := make([]*Spec, len(ids))
+	parallel(len(ids), func(i int) {
+		var sp Spec
+		if readJSON(m.Store.Path(ids[i], SpecFile), &sp) == nil {
+			specs[i] = &sp
+		}
+	})
 	group := m.CurrentGroup()
 	var inGroup, named []*Task
-	for _, t := range all {
-		if t.Name == ref {
-			named = append(named, t)
-			if t.Group == group {
-				inGroup = append(inGroup, t)
-			}
+	for _, sp := range specs {
+		if sp == nil || sp.Name != ref {
+			continue
+		}
+		t, err := m.Store.load(sp.ID)
+		if err != nil {
+			continue
+		}
+		named = append(named, t)
+		if t.Group == group {
+			inGroup = append(inGroup, t)
 		}
 	}
 	if len(inGroup) > 0 {
@@ -45,9 +59,11 @@ func (m *Manager) Resolve(ref string) (string, error) {
 		return "", ambiguous(ref, "is a task name in several groups", named)
 	}
 	var prefixed []*Task
-	for _, t := range all {
-		if strings.HasPrefix(t.ID, ref) || strings.HasPrefix(t.ID, IDPrefix+ref) {
-			prefixed = append(prefixed, t)
+	for _, id := range ids {
+		if strings.HasPrefix(id, ref) || strings.HasPrefix(id, IDPrefix+ref) {
+			if t, err := m.Store.load(id); err == nil {
+				prefixed = append(prefixed, t)
+			}
 		}
 	}
 	switch len(prefixed) {

@@ -201,5 +201,13 @@ func (m *Manager) reserve(spec *Spec, explicit bool) error {
 		m.Store.Remove(id)
 		return wrap(m.Store.unwritable(err), "start: write spec")
 	}
+	// Create the log here with mode 0600: pipe-pane's "cat >>" would
+	// create it with the server's umask, readable by others.
+	f, err := os.OpenFile(m.Store.Path(id, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		m.Store.Remove(id)
+		return wrap(m.Store.unwritable(err), "start: create log")
+	}
+	f.Close()
 	return nil
 }
