@@ -21,6 +21,15 @@ type AttachPlan struct {
 	Env []string
 }
 
+// CommandLine is the plan as a line a human can paste into a shell.
+func (p AttachPlan) CommandLine() string {
+	words := make([]string, len(p.Argv))
+	for i, w := range p.Argv {
+		words[i] = ShellQuote(w)
+	}
+	return strings.Join(words, " ")
+}
+
 // PlanAttach decides how to reach target (a "session:window" target or a
 // window id) given the caller's environment.
 func (s *Server) PlanAttach(target string, env []string) AttachPlan {

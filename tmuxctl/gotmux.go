@@ -2,7 +2,10 @@ package tmuxctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/GianlucaP106/gotmux/gotmux"
 )
@@ -38,22 +41,30 @@ type Info struct {
 	Socket  string
 }
 
-// ServerInfo asks the running server for its pid and version.
+// ServerInfo asks the running server for its pid and version. It is a raw
+// call, not gotmux's GetServerInformation: given a socket, gotmux v0.5.0
+// passes display-message -F instead of -p (it looks for "display-message"
+// in the first word of the command, which is then "-S"), so tmux prints
+// nothing and gotmux's parser fails.
 func (s *Server) ServerInfo(ctx context.Context) (Info, error) {
-	var info Info
-	err := s.withGotmux(ctx, "server info", func(t *gotmux.Tmux) error {
-		si, err := t.GetServerInformation()
-		if err != nil {
-			return err
+	out, err := s.run(ctx, "display-message", "-p", "#{pid}\t#{version}")
+	if err != nil {
+		if errors.Is(err, ErrNoServer) {
+			return Info{}, ErrNoServer
 		}
-		info = Info{PID: si.Pid, Version: si.Version, Socket: s.SocketPath()}
-		return nil
-	})
-	return info, err
+		return Info{}, fmt.Errorf("server info: %w", err)
+	}
+	pid, version, ok := strings.Cut(strings.TrimSpace(out), "\t")
+	n, perr := strconv.ParseInt(pid, 10, 32)
+	if !ok || perr != nil || n <= 0 {
+		return Info{}, fmt.Errorf("server info: unexpected answer from tmux: %q", out)
+	}
+	return Info{PID: int32(n), Version: version, Socket: s.SocketPath()}, nil
 }
 
-// SessionNames lists the server's sessions through gotmux; a session name
-// that breaks gotmux's parser is an error, not a crash.
+// SessionNames lists the server's sessions through gotmux; a session
+// whose fields break gotmux's parser (a start directory holding "-:-" or a
+// newline, say) is an error, not a crash.
 func (s *Server) SessionNames(ctx context.Context) ([]string, error) {
 	var names []string
 	err := s.withGotmux(ctx, "list sessions", func(t *gotmux.Tmux) error {
@@ -72,7 +83,8 @@ func (s *Server) SessionNames(ctx context.Context) ([]string, error) {
 // KillServer ends the server and every pane on it. No server is not an error.
 func (s *Server) KillServer(ctx context.Context) error {
 	err := s.withGotmux(ctx, "kill server", func(t *gotmux.Tmux) error { return t.KillServer() })
-	if err == ErrNoServer {
+	if err == ErrNoServer || err != nil && !s.Running(ctx) {
+		// No server, or one that exited while we asked.
 		return nil
 	}
 	return err

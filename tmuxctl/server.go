@@ -35,6 +35,10 @@ type Server struct {
 	Socket string
 	// HistoryLimit is the scrollback kept for panes bgmux creates.
 	HistoryLimit int
+
+	// trace, when set, sees the full argv of every raw tmux invocation;
+	// it exists so tests can count invocations (gotmux calls bypass it).
+	trace func(args []string)
 }
 
 // New returns a Server for the given socket name ("" means DefaultSocket).
@@ -119,6 +123,9 @@ func firstCommand(args []string) string {
 // and returns its stdout; the error carries tmux's stderr.
 func (s *Server) run(ctx context.Context, args ...string) (string, error) {
 	full := append(s.baseArgs(), args...)
+	if s.trace != nil {
+		s.trace(full)
+	}
 	if os.Getenv("BGMUX_DEBUG_TMUX") != "" {
 		fmt.Fprintf(os.Stderr, "bgmux: tmux %q\n", full)
 	}
@@ -139,8 +146,13 @@ func (s *Server) run(ctx context.Context, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
+// isNoServer reports whether tmux's stderr says no server answers. A
+// server that is exiting (its last session just closed, or kill-server)
+// may accept the connection and then drop it: tmux says "server exited
+// unexpectedly" or "lost server", and the server is gone all the same.
 func isNoServer(stderr string) bool {
 	return strings.Contains(stderr, "no server running") ||
+		strings.Contains(stderr, "server exited unexpectedly") || strings.Contains(stderr, "lost server") ||
 		(strings.Contains(stderr, "error connecting to") && strings.Contains(stderr, "No such file or directory")) ||
 		strings.Contains(stderr, "Connection refused")
 }
