@@ -37,13 +37,21 @@ func procAlive(pid int, start uint64) bool {
 	return start == 0 || st == start
 }
 
-// groupAlive reports whether any process is left in process group pgid.
+// groupAlive reports whether any live process is left in process group
+// pgid. Zombies do not count: a member orphaned by its parent's death
+// waits for init to reap it, and some inits (a container's PID 1) reap
+// late or never, yet signalling the group still "succeeds" for it.
 func groupAlive(pgid int) bool {
 	if pgid <= 1 {
 		return false
 	}
-	err := syscall.Kill(-pgid, 0)
-	return err == nil || err == syscall.EPERM
+	if err := syscall.Kill(-pgid, 0); err != nil && err != syscall.EPERM {
+		return false
+	}
+	if _, zombie, ok := procStartTime(pgid); ok && !zombie {
+		return true // the leader itself
+	}
+	return groupHasLive(pgid)
 }
 
 // procStart returns pid's start time in the platform's units, 0 if unknown.

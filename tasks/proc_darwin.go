@@ -25,3 +25,20 @@ func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
 	const szomb = 5
 	return uint64(tv.Sec)*1e6 + uint64(tv.Usec), kp.Proc.P_stat == szomb, true
 }
+
+// groupHasLive reports whether a process of group pgid other than a
+// zombie exists. When the kernel cannot be asked it says yes, so that
+// callers keep treating the group as alive.
+func groupHasLive(pgid int) bool {
+	kps, err := unix.SysctlKinfoProcSlice("kern.proc.pgrp", pgid)
+	if err != nil {
+		return true
+	}
+	const szomb = 5
+	for _, kp := range kps {
+		if kp.Proc.P_stat != szomb {
+			return true
+		}
+	}
+	return false
+}

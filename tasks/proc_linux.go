@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"os"
 	"strconv"
 	"strings"
 )
@@ -35,4 +36,42 @@ func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
 		return 0, false, false
 	}
 	return st, f[0] == "Z" || f[0] == "X", true
+}
+
+// groupHasLive reports whether a process of group pgid other than a
+// zombie exists, scanning /proc. When /proc cannot be read it says yes,
+// so that callers keep treating the group as alive.
+func groupHasLive(pgid int) bool {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return true
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return true
+	}
+	for _, name := range names {
+		if name[0] < '0' || name[0] > '9' {
+			continue
+		}
+		b, err := readSmallFile("/proc/" + name + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		// f[0] is field 3 (state), f[2] field 5 (pgrp).
+		f := strings.Fields(s[i+1:])
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			return true
+		}
+	}
+	return false
 }

@@ -136,8 +136,10 @@ func (s *supervisor) finish(rec Run, ex Exit, started time.Time) int {
 	ex.EndedAt = time.Now().UTC()
 	trailer := "[bgmux] " + describeExit(&ex, ex.EndedAt.Sub(started))
 	logPath := s.store.Path(s.spec.ID, LogFile)
-	fmt.Fprintf(s.out, "\n%s\n", trailer)
-	if rec.Pane != "" {
+	_, werr := fmt.Fprintf(s.out, "\n%s\n", trailer)
+	// A failed write means the pane is gone (its tmux server died): the
+	// trailer will never reach the log, so do not wait for it.
+	if rec.Pane != "" && werr == nil {
 		waitLogged(logPath, trailer)
 	}
 	if err := writeJSON(s.store.Path(s.spec.ID, ExitFile), ex); err != nil {
