@@ -44,9 +44,17 @@ func Main(args []string, stdio IO) int {
 	}
 	// A CLI call lives for milliseconds: collecting garbage is wasted time.
 	debug.SetGCPercent(400)
+	if len(args) > 1 && args[1] == "help" {
+		// "bgmux help [COMMAND]" is "bgmux [COMMAND] --help" (the help
+		// command itself is hidden).
+		args = append(append([]string{args[0]}, args[2:]...), "--help")
+	}
 	app := newApp(stdio)
 	args = permuteArgs(app, args)
 	err := app.Run(args)
+	if name, ok := app.Metadata[unknownCommandKey].(string); ok && err == nil {
+		err = &usageError{msg: fmt.Sprintf("unknown command %q; see bgmux --help for the list of commands", name)}
+	}
 	return report(err, stdio, wantsJSON(args))
 }
 
@@ -61,15 +69,22 @@ func newApp(stdio IO) *ucli.App {
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*ucli.Context, error) {},
-		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error() + "; see bgmux --help"}
+		// A repeatable flag takes each value whole: --env 'A=x,y' is one
+		// variable whose value has a comma, not A=x and a bad "y".
+		DisableSliceFlagSeparator: true,
+		OnUsageError: func(c *ucli.Context, err error, _ bool) error {
+			return &usageError{msg: usageMessage(c, err)}
 		},
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "config", Usage: "config file (default: $BGMUX_CONFIG, then $XDG_CONFIG_HOME/bgmux/config.yaml)"},
 		},
+		// An unknown command is a usage error (exit status 2, a JSON
+		// error with --json); urfave/cli gives this hook no way to fail,
+		// so it leaves a note for Main.
 		CommandNotFound: func(c *ucli.Context, name string) {
-			fmt.Fprintf(stdio.Err, "bgmux: unknown command %q; see bgmux --help\n", name)
+			c.App.Metadata[unknownCommandKey] = name
 		},
+		Metadata: map[string]any{},
 	}
 	app.Commands = []*ucli.Command{
 		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio),
@@ -80,6 +95,31 @@ func newApp(stdio IO) *ucli.App {
 		c.OnUsageError = app.OnUsageError
 	}
 	return app
+}
+
+// unknownCommandKey is where CommandNotFound leaves the unknown name.
+const unknownCommandKey = "bgmux.unknown-command"
+
+// usageMessage rewords a flag parsing error from urfave/cli (which names
+// flags with one dash) and says where to read the command's usage.
+func usageMessage(c *ucli.Context, err error) string {
+	flag := func(f string) string { // "-name" as urfave/cli writes it
+		if name := strings.TrimLeft(f, "-"); len(name) > 1 {
+			return "--" + name
+		}
+		return f
+	}
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag " + flag(f)
+	} else if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		msg = "flag " + flag(f) + " needs a value"
+	}
+	help := "bgmux --help"
+	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		help = "bgmux " + c.Command.Name + " --help"
+	}
+	return msg + "; see " + help
 }
 
 // manager builds the tasks.Manager from the global --config flag.

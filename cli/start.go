@@ -23,6 +23,13 @@ func startCommand(stdio IO) *ucli.Command {
 			jsonFlag,
 		},
 		Action: func(c *ucli.Context) error {
+			// An empty value (--name "" from an unset shell variable, say)
+			// is a mistake, not a request for the default.
+			for _, f := range []string{"name", "group", "cwd"} {
+				if c.IsSet(f) && c.String(f) == "" {
+					return &usageError{msg: "--" + f + " is empty; give it a value or leave the flag out"}
+				}
+			}
 			m, err := manager(c)
 			if err != nil {
 				return err

@@ -136,7 +136,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, Errorf(KindInvalid, "bad duration %q; use a number of seconds or a Go duration such as 500ms, 5s, 2m", s)
 	}
 	if d < 0 {
-		return 0, Errorf(KindInvalid, "bad duration %q: it must not be negative", s)
+		return 0, Errorf(KindInvalid, "bad duration %q: it must not be negative; use 0 or more, e.g. 5s", s)
 	}
 	return d, nil
 }

@@ -28,10 +28,9 @@ func DefaultGroup(dir string) string {
 	return g
 }
 
-// ValidateGroup checks a --group value; groups follow the task name rules.
+// ValidateGroup checks a --group value. It follows the task name rules,
+// except that it may start with "bg-" (a group is never taken for a task
+// id), so every DefaultGroup result is valid.
 func ValidateGroup(g string) error {
-	if err := ValidateName(g); err != nil {
-		return Errorf(KindInvalid, "group %q is not valid: use letters, digits, '_' and '-' (starting with a letter or digit, at most %d bytes)", g, MaxNameLen)
-	}
-	return nil
+	return checkWord("group", g)
 }

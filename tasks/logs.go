@@ -65,6 +65,9 @@ func (m *Manager) Logs(t *Task, opts LogOptions) (*LogResult, error) {
 		return nil, wrap(err, "logs %s", t.ID)
 	}
 	if opts.Raw {
+		if opts.Tail > 0 {
+			data = lastLines(data, opts.Tail)
+		}
 		res.Data = data
 		res.Lines = splitLines(string(data))
 		return res, nil
@@ -108,6 +111,24 @@ func readTail(f *os.File, size int64, n int) ([]byte, error) {
 		}
 		chunk *= 4
 	}
+}
+
+// lastLines returns the end of data holding its last n lines (a final
+// line without a newline counts as one).
+func lastLines(data []byte, n int) []byte {
+	end := len(data)
+	if end > 0 && data[end-1] == '\n' {
+		end--
+	}
+	for i := end - 1; i >= 0; i-- {
+		if data[i] == '\n' {
+			n--
+			if n == 0 {
+				return data[i+1:]
+			}
+		}
+	}
+	return data
 }
 
 // CleanText turns terminal output into plain lines: CRLF line endings

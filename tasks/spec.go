@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,6 +27,119 @@ type Spec struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// specBytes keeps the exact bytes of spec strings that are not valid
+// UTF-8. JSON strings cannot hold such bytes (encoding/json replaces them
+// with U+FFFD), yet a command, a file name or an environment value may
+// contain them, and the supervisor must run exactly what was given.
+// []byte values are stored as base64.
+type specBytes struct {
+	Command []byte            `json:"command,omitempty"`
+	Argv    [][]byte          `json:"argv,omitempty"`
+	Cwd     []byte            `json:"cwd,omitempty"`
+	Env     map[string][]byte `json:"env,omitempty"`
+	BaseEnv [][]byte          `json:"base_env,omitempty"`
+}
+
+// specJSON is the on-disk form of a Spec: its fields plus, only when some
+// string is not valid UTF-8, the exact bytes of those strings.
+type specJSON struct {
+	specFields
+	Bytes *specBytes `json:"bytes,omitempty"`
+}
+
+type specFields Spec
+
+// MarshalJSON writes the spec, keeping the exact bytes of any string that
+// is not valid UTF-8 in the "bytes" object.
+func (s Spec) MarshalJSON() ([]byte, error) {
+	var b specBytes
+	raw := false
+	if s.Command != nil && !utf8.ValidString(*s.Command) {
+		b.Command, raw = []byte(*s.Command), true
+	}
+	if !allValid(s.Argv) {
+		b.Argv, raw = toBytes(s.Argv), true
+	}
+	if !utf8.ValidString(s.Cwd) {
+		b.Cwd, raw = []byte(s.Cwd), true
+	}
+	for k, v := range s.Env {
+		if !utf8.ValidString(v) {
+			if b.Env == nil {
+				b.Env = map[string][]byte{}
+			}
+			b.Env[k], raw = []byte(v), true
+		}
+	}
+	if !allValid(s.BaseEnv) {
+		b.BaseEnv, raw = toBytes(s.BaseEnv), true
+	}
+	out := specJSON{specFields: specFields(s)}
+	if raw {
+		out.Bytes = &b
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads a spec written by MarshalJSON, restoring the exact
+// bytes kept in "bytes".
+func (s *Spec) UnmarshalJSON(data []byte) error {
+	var in specJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*s = Spec(in.specFields)
+	b := in.Bytes
+	if b == nil {
+		return nil
+	}
+	if b.Command != nil {
+		c := string(b.Command)
+		s.Command = &c
+	}
+	if b.Argv != nil {
+		s.Argv = fromBytes(b.Argv)
+	}
+	if b.Cwd != nil {
+		s.Cwd = string(b.Cwd)
+	}
+	for k, v := range b.Env {
+		if s.Env == nil {
+			s.Env = map[string]string{}
+		}
+		s.Env[k] = string(v)
+	}
+	if b.BaseEnv != nil {
+		s.BaseEnv = fromBytes(b.BaseEnv)
+	}
+	return nil
+}
+
+func allValid(ss []string) bool {
+	for _, x := range ss {
+		if !utf8.ValidString(x) {
+			return false
+		}
+	}
+	return true
+}
+
+func toBytes(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, x := range ss {
+		out[i] = []byte(x)
+	}
+	return out
+}
+
+func fromBytes(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, x := range bs {
+		out[i] = string(x)
+	}
+	return out
+}
+
 // ChildArgv is the argv the supervisor executes for this spec.
 func (s *Spec) ChildArgv() []string {
 	if s.Command != nil {
@@ -48,22 +162,32 @@ const MaxNameLen = 64
 // ValidateName checks a task name: letters, digits, "_" and "-", starting
 // with a letter or digit, at most MaxNameLen bytes, not looking like an id.
 func ValidateName(name string) error {
-	if name == "" {
-		return Errorf(KindInvalid, "task name is empty; use letters, digits, '_' and '-'")
-	}
-	if len(name) > MaxNameLen {
-		return Errorf(KindInvalid, "task name %q is %d bytes long; the limit is %d", name, len(name), MaxNameLen)
-	}
-	for i, r := range name {
-		if r == utf8.RuneError {
-			return Errorf(KindInvalid, "task name %q is not valid UTF-8; use letters, digits, '_' and '-'", name)
-		}
-		if !nameChar(r) || (i == 0 && (r == '-' || r == '_')) {
-			return Errorf(KindInvalid, "task name %q has invalid character %q at byte %d; use letters, digits, '_' and '-' (starting with a letter or digit)", name, r, i)
-		}
+	if err := checkWord("task name", name); err != nil {
+		return err
 	}
 	if strings.HasPrefix(name, IDPrefix) {
 		return Errorf(KindInvalid, "task name %q starts with %q, which is reserved for task ids; choose another name", name, IDPrefix)
+	}
+	return nil
+}
+
+// checkWord checks the alphabet shared by task names, groups and tags:
+// letters, digits, "_" and "-", starting with a letter or digit, at most
+// MaxNameLen bytes. what names the value in the error ("task name").
+func checkWord(what, s string) error {
+	if s == "" {
+		return Errorf(KindInvalid, "%s is empty; use letters, digits, '_' and '-'", what)
+	}
+	if len(s) > MaxNameLen {
+		return Errorf(KindInvalid, "%s %q is %d bytes long; the limit is %d: choose a shorter one", what, s, len(s), MaxNameLen)
+	}
+	for i, r := range s {
+		if r == utf8.RuneError {
+			return Errorf(KindInvalid, "%s %q is not valid UTF-8; use letters, digits, '_' and '-'", what, s)
+		}
+		if !nameChar(r) || (i == 0 && (r == '-' || r == '_')) {
+			return Errorf(KindInvalid, "%s %q has invalid character %q at byte %d; use letters, digits, '_' and '-' (starting with a letter or digit)", what, s, r, i)
+		}
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 		spec.Command = &c
 	default:
 		if opts.Command[0] == "" {
-			return nil, Errorf(KindInvalid, "the program name (first word after --) is empty")
+			return nil, Errorf(KindInvalid, "the program name (first word after --) is empty; put the program first, e.g. bgmux start -- ls -l")
 		}
 		spec.Argv = append([]string(nil), opts.Command...)
 	}
@@ -140,8 +140,8 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 		spec.Env[k] = v
 	}
 	for _, t := range opts.Tags {
-		if err := ValidateName(t); err != nil {
-			return nil, Errorf(KindInvalid, "bad tag %q: use letters, digits, '_' and '-'", t)
+		if err := checkWord("tag", t); err != nil {
+			return nil, err
 		}
 		spec.Tags = append(spec.Tags, t)
 	}

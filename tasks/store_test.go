@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +127,19 @@ func TestDefaultGroup(t *testing.T) {
 	}
 	if g := DefaultGroup("/"); g != "default" {
 		t.Fatalf("DefaultGroup(/) = %q, want default", g)
+	}
+}
+
+func TestValidateGroupAcceptsEveryDefault(t *testing.T) {
+	for _, dir := range []string{"/x/bg-abc123", "/x/My Repo", "/x/_under", "/x/-dash", "/x/" + strings.Repeat("long", 30)} {
+		g := DefaultGroup(dir)
+		if err := ValidateGroup(g); err != nil {
+			t.Errorf("DefaultGroup(%q) = %q, which ValidateGroup rejects: %v", dir, g, err)
+		}
+	}
+	for _, g := range []string{"", "a b", "x:y", "-x", strings.Repeat("g", 65)} {
+		if ValidateGroup(g) == nil {
+			t.Errorf("ValidateGroup(%q) = nil, want an error", g)
+		}
 	}
 }

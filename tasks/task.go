@@ -3,7 +3,6 @@ package tasks
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/bgmux/bgmux/tmuxctl"
@@ -185,13 +184,4 @@ func attachCommand(socket, session, name string) string {
 		prefix = "tmux -L " + tmuxctl.ShellQuote(socket)
 	}
 	return prefix + " attach -t " + tmuxctl.ShellQuote(session+":"+name)
-}
-
-// logSize is the current size of the task's output log.
-func (t *Task) logSize() int64 {
-	st, err := os.Stat(t.LogPath)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
 }
