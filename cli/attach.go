@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"strings"
-
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -24,7 +22,7 @@ func attachCommand(stdio IO) *ucli.Command {
 				if err != nil {
 					return err
 				}
-				_, err = stdio.Out.Write([]byte(strings.Join(plan.Argv, " ") + "\n"))
+				_, err = stdio.Out.Write([]byte(plan.CommandLine() + "\n"))
 				return err
 			}
 			return m.Attach(c.Context, t, stdio.Env, stdio.In, stdio.Out, stdio.Err)

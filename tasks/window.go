@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/bgmux/bgmux/tmuxctl"
@@ -63,6 +64,9 @@ func (m *Manager) Attach(ctx context.Context, t *Task, env []string, stdin io.Re
 		return Errorf(KindConflict, "attach %s: the task's window is gone (closed, or its tmux server was restarted); its output is in bgmux logs %s", t.ID, t.ID)
 	}
 	plan := m.Tmux.PlanAttach(t.window.Window, env)
+	if f, ok := stdin.(*os.File); ok && !plan.Switch && !isTerminal(int(f.Fd())) {
+		return Errorf(KindInvalid, "attach %s needs a terminal, and stdin is not one; a human can run: %s (to read the pane from a script, use bgmux screen %s)", t.ID, plan.CommandLine(), t.ID)
+	}
 	if err := m.Tmux.Attach(ctx, plan, stdin, stdout, stderr); err != nil {
 		return tmuxErr(err, "attach "+t.ID)
 	}

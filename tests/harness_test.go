@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -75,10 +77,53 @@ func newEnv(t testing.TB) *env {
 	}
 	e.Group = "work"
 	t.Cleanup(func() {
-		exec.Command("tmux", "-L", e.Socket, "kill-server").Run()
+		kill := exec.Command("tmux", "-L", e.Socket, "kill-server")
+		kill.Env = e.Environ() // a test may point TMUX_TMPDIR elsewhere
+		kill.Run()
 		os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("tmux-%d", os.Getuid()), e.Socket))
+		e.reap()
 	})
 	return e
+}
+
+// reap ends what the test's tasks left running and waits for their
+// supervisors to finish writing, so the temp dirs can be removed: every
+// recorded process group gets SIGKILL, and the supervisors (found by the
+// state dir in their command line) are waited for, then killed.
+func (e *env) reap() {
+	runs, _ := filepath.Glob(filepath.Join(e.State, "tasks", "*", "run"))
+	for _, p := range runs {
+		var r struct {
+			PGID int `json:"pgid"`
+		}
+		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &r) == nil && r.PGID > 1 {
+			syscall.Kill(-r.PGID, syscall.SIGKILL)
+		}
+	}
+	if !poll(10*time.Second, func() bool { return len(e.supervisors()) == 0 }) {
+		for _, pid := range e.supervisors() {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		poll(5*time.Second, func() bool { return len(e.supervisors()) == 0 })
+	}
+}
+
+// supervisors lists live processes whose command line names this test's
+// state dir.
+func (e *env) supervisors() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err == nil && bytes.Contains(cmd, []byte(e.State)) && pidAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // Environ is the environment bgmux runs with in this world.
@@ -219,7 +264,9 @@ func (e *env) waitLog(ref, want string, timeout time.Duration) string {
 
 // tmux runs a tmux command on the test's server.
 func (e *env) tmux(args ...string) (string, error) {
-	out, err := exec.Command("tmux", append([]string{"-L", e.Socket}, args...)...).CombinedOutput()
+	cmd := exec.Command("tmux", append([]string{"-L", e.Socket}, args...)...)
+	cmd.Env = e.Environ()
+	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
