@@ -16,6 +16,9 @@ type Run struct {
 	BootID    string    `json:"boot_id"`
 	StartedAt time.Time `json:"started_at"`
 	Pane      string    `json:"pane"`
+	// LogOffset is the logical log offset (see logfile.go) at which this
+	// run's output begins.
+	LogOffset int64 `json:"log_offset"`
 }
 
 // Exit is the exit sidecar, written by the supervisor when the child ends.

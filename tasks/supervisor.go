@@ -68,6 +68,9 @@ func (s *supervisor) run() int {
 		Run: runNo, SupervisorPID: self, SupervisorStart: procStart(self),
 		BootID: BootID(), StartedAt: started.UTC(), Pane: os.Getenv("TMUX_PANE"),
 	}
+	if seg, err := s.store.logSegments(s.spec.ID); err == nil {
+		rec.LogOffset = seg.end()
+	}
 	path, code, lookErr := lookPath(argv[0], env, s.spec.Cwd)
 	var cmd *exec.Cmd
 	if lookErr == nil {

@@ -1,0 +1,177 @@
+package tasks
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// The output log of a task is a stream of bytes addressed by logical
+// offsets: the number of bytes the task had written before that byte,
+// over its whole life (all runs). On disk it is at most two segments:
+//
+//	output.log    the newest bytes, starting at logical offset Base
+//	output.log.1  the bytes before them, starting at PrevBase (optional)
+//
+// Bytes before PrevBase were dropped by rotation (max_log_size). The
+// logmeta sidecar records Base and PrevBase; without it Base is 0 and
+// there is no older segment. Only the supervisor writes these files.
+const (
+	PrevLogFile = "output.log.1"
+	LogMetaFile = "logmeta"
+	// TimeIndexFile has one "unix_millis logical_offset" line per second
+	// in which output arrived, for --since.
+	TimeIndexFile = "output.idx"
+)
+
+// LogMeta is the logmeta sidecar: where each segment starts.
+type LogMeta struct {
+	Base     int64 `json:"base"`
+	PrevBase int64 `json:"prev_base"`
+}
+
+// LogChunk is a slice of a task's output by logical offsets.
+type LogChunk struct {
+	// Data holds the bytes from Start (inclusive) to End (exclusive).
+	Data  []byte `json:"-"`
+	Start int64  `json:"start_offset"`
+	End   int64  `json:"end_offset"`
+	// Skipped counts bytes between the requested offset and Start that
+	// rotation dropped before they could be read.
+	Skipped int64 `json:"skipped"`
+	// Dropped is the total the log has lost to rotation (the offset of its
+	// oldest kept byte).
+	Dropped int64 `json:"dropped"`
+}
+
+// logSegments describes the files of a task's log as they are now.
+type logSegments struct {
+	meta     LogMeta
+	prevSize int64 // size of output.log.1 (0 when absent)
+	size     int64 // size of output.log
+}
+
+func (s *Store) logSegments(id string) (logSegments, error) {
+	var seg logSegments
+	for attempt := 0; ; attempt++ {
+		var meta LogMeta
+		if err := readJSON(s.Path(id, LogMetaFile), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return seg, err
+		}
+		prev, _ := fileSize(s.Path(id, PrevLogFile))
+		cur, _ := fileSize(s.Path(id, LogFile))
+		var again LogMeta
+		readJSON(s.Path(id, LogMetaFile), &again)
+		if again == meta || attempt == 3 {
+			// No rotation happened while we looked.
+			return logSegments{meta: meta, prevSize: prev, size: cur}, nil
+		}
+	}
+}
+
+func fileSize(p string) (int64, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// dropped is the logical offset of the oldest byte still on disk.
+func (g logSegments) dropped() int64 {
+	if g.prevSize > 0 || g.meta.PrevBase > 0 {
+		return g.meta.PrevBase
+	}
+	return g.meta.Base
+}
+
+// end is the logical offset just past the newest byte.
+func (g logSegments) end() int64 { return g.meta.Base + g.size }
+
+// ReadLog returns the task's output from logical offset from (clamped to
+// what is still on disk) up to the current end, at most max bytes when
+// max > 0 (the newest bytes are cut, not the oldest). from < 0 counts back
+// from the end.
+func (m *Manager) ReadLog(t *Task, from, max int64) (*LogChunk, error) {
+	return m.Store.readLog(t.ID, from, max)
+}
+
+func (s *Store) readLog(id string, from, max int64) (*LogChunk, error) {
+	seg, err := s.logSegments(id)
+	if err != nil {
+		return nil, err
+	}
+	end := seg.end()
+	if from < 0 {
+		from = end + from
+		if from < 0 {
+			from = 0
+		}
+	}
+	c := &LogChunk{Start: from, End: from, Dropped: seg.dropped()}
+	if from < c.Dropped {
+		c.Skipped = c.Dropped - from
+		c.Start, c.End = c.Dropped, c.Dropped
+	}
+	if c.Start >= end {
+		c.Start, c.End = end, end
+		return c, nil
+	}
+	to := end
+	if max > 0 && to-c.Start > max {
+		to = c.Start + max
+	}
+	buf := make([]byte, 0, to-c.Start)
+	// Older segment first, then the current one.
+	if c.Start < seg.meta.Base {
+		part, err := readAt(s.Path(id, PrevLogFile), c.Start-seg.meta.PrevBase, min64(to, seg.meta.Base)-c.Start)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, part...)
+	}
+	if to > seg.meta.Base {
+		off := c.Start - seg.meta.Base
+		if off < 0 {
+			off = 0
+		}
+		part, err := readAt(s.Path(id, LogFile), off, to-seg.meta.Base-off)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, part...)
+	}
+	c.Data = buf
+	c.End = c.Start + int64(len(buf))
+	return c, nil
+}
+
+// readAt reads up to n bytes of path at off; a missing file or a short
+// file gives what there is.
+func readAt(path string, off, n int64) ([]byte, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := f.ReadAt(buf, off)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return buf[:k], nil
+}
+
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
+}
