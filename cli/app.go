@@ -89,7 +89,7 @@ func newApp(stdio IO) *ucli.App {
 	app.Commands = []*ucli.Command{
 		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio),
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
-		pruneCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
+		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError

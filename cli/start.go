@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -19,7 +20,10 @@ func startCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "cwd", Usage: "working directory (default: the current one)"},
 			&ucli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE for the task's environment (repeatable)"},
 			&ucli.StringSliceFlag{Name: "tag", Usage: "tag the task (repeatable)"},
-			&ucli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy"},
+			&ucli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy: never, on-failure or always (backoff 1s doubling to 60s)"},
+			&ucli.StringFlag{Name: "max-restarts", Usage: "stop restarting after N automatic restarts (default: no limit)"},
+			&ucli.StringFlag{Name: "max-log-size", Usage: "keep at most this much output per log file, e.g. 8MiB (default 64MiB, config max_log_size)"},
+			&ucli.BoolFlag{Name: "reuse", Usage: "with --name: if that task is already running in the group, return it instead of failing"},
 			jsonFlag,
 		},
 		Action: func(c *ucli.Context) error {
@@ -34,7 +38,25 @@ func startCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return err
 			}
+			var maxRestarts *int
+			if c.IsSet("max-restarts") {
+				n, err := strconv.Atoi(c.String("max-restarts"))
+				if err != nil || n < 0 {
+					return &usageError{msg: fmt.Sprintf("bad --max-restarts %q; give a whole number, 0 or more", c.String("max-restarts"))}
+				}
+				maxRestarts = &n
+			}
+			var maxLog int64
+			if c.IsSet("max-log-size") {
+				if maxLog, err = tasks.ParseSize(c.String("max-log-size")); err != nil {
+					return err
+				}
+			}
+			if c.Bool("reuse") && c.String("name") == "" {
+				return &usageError{msg: "--reuse needs --name: it returns the running task of that name"}
+			}
 			t, err := m.Start(c.Context, tasks.StartOptions{
+				MaxRestarts: maxRestarts, MaxLogSize: maxLog, Reuse: c.Bool("reuse"),
 				Name: c.String("name"), Group: c.String("group"), Cwd: c.String("cwd"),
 				Env: c.StringSlice("env"), Tags: c.StringSlice("tag"), Restart: c.String("restart"),
 				Command: c.Args().Slice(),

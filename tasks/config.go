@@ -26,6 +26,8 @@ type Config struct {
 	HistoryLimit Count `yaml:"history_limit"`
 	// StopGrace is how long stop waits before SIGKILL.
 	StopGrace Duration `yaml:"stop_grace"`
+	// MaxLogSize bounds each task's output.log and output.log.1.
+	MaxLogSize Size `yaml:"max_log_size"`
 
 	// Path is the file the config was read from, empty for defaults.
 	Path string `yaml:"-"`
@@ -63,7 +65,7 @@ func (c *Count) UnmarshalYAML(n *yaml.Node) error {
 
 // DefaultConfig is the configuration used when no file is found.
 func DefaultConfig() Config {
-	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second)}
+	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second), MaxLogSize: DefaultMaxLogSize}
 }
 
 // FindConfig returns the config file to use: explicit (from --config),
@@ -139,4 +141,34 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, Errorf(KindInvalid, "bad duration %q: it must not be negative; use 0 or more, e.g. 5s", s)
 	}
 	return d, nil
+}
+
+// MinLogSize is the smallest max_log_size accepted.
+const MinLogSize = 4096
+
+// Size is a byte count read from YAML as 1048576, "64MiB", "8M" or "512k".
+type Size int64
+
+// UnmarshalYAML parses a size with an optional binary unit.
+func (z *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	*z = Size(v)
+	return nil
+}
+
+// ParseSize accepts a number of bytes with an optional unit: K/KB/KiB,
+// M/MB/MiB, G/GB/GiB (all powers of 1024, as in most tools' log limits).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	num := strings.TrimRightFunc(t, func(r rune) bool { return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' })
+	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
+	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[unit]
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if mult == 0 || err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) || n*float64(mult) > 1<<50 {
+		return 0, Errorf(KindInvalid, "bad size %q; use a number of bytes or a unit such as 512KiB, 64MiB, 1GiB", s)
+	}
+	return int64(n * float64(mult)), nil
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
+	"time"
 )
 
 // The output log of a task is a stream of bytes addressed by logical
@@ -29,6 +31,11 @@ const (
 type LogMeta struct {
 	Base     int64 `json:"base"`
 	PrevBase int64 `json:"prev_base"`
+	// CurIno and PrevIno are the inodes of output.log and output.log.1 this
+	// meta describes; a reader that finds other inodes is looking at a
+	// rotation in progress and looks again.
+	CurIno  uint64 `json:"cur_ino,omitempty"`
+	PrevIno uint64 `json:"prev_ino,omitempty"`
 }
 
 // LogChunk is a slice of a task's output by logical offsets.
@@ -53,30 +60,33 @@ type logSegments struct {
 }
 
 func (s *Store) logSegments(id string) (logSegments, error) {
-	var seg logSegments
 	for attempt := 0; ; attempt++ {
 		var meta LogMeta
 		if err := readJSON(s.Path(id, LogMetaFile), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return seg, err
+			return logSegments{}, err
 		}
-		prev, _ := fileSize(s.Path(id, PrevLogFile))
-		cur, _ := fileSize(s.Path(id, LogFile))
-		var again LogMeta
-		readJSON(s.Path(id, LogMetaFile), &again)
-		if again == meta || attempt == 3 {
-			// No rotation happened while we looked.
+		prevIno, prev, _ := fileStat(s.Path(id, PrevLogFile))
+		curIno, cur, _ := fileStat(s.Path(id, LogFile))
+		consistent := meta.CurIno == 0 || meta.CurIno == curIno && (meta.PrevIno == 0 || meta.PrevIno == prevIno)
+		if consistent || attempt >= 50 {
 			return logSegments{meta: meta, prevSize: prev, size: cur}, nil
 		}
+		// The writer is between writing logmeta and its renames.
+		time.Sleep(time.Millisecond)
 	}
 }
 
-func fileSize(p string) (int64, error) {
+func fileStat(p string) (ino uint64, size int64, err error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return st.Size(), nil
+	if s, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = uint64(s.Ino)
+	}
+	return ino, st.Size(), nil
 }
+
 
 // dropped is the logical offset of the oldest byte still on disk.
 func (g logSegments) dropped() int64 {

@@ -62,7 +62,21 @@ func (m *Manager) Get(ref string) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.Store.load(id)
+	t, err := m.Store.load(id)
+	if err != nil {
+		return nil, err
+	}
+	var hist []Exit
+	if readJSON(m.Store.Path(id, HistoryFile), &hist) == nil {
+		// The last entry may be the current run's exit, already in the object.
+		if n := len(hist); n > 0 && t.exit != nil && hist[n-1].Run == t.exit.Run {
+			hist = hist[:n-1]
+		}
+		if len(hist) > 0 {
+			t.History = hist
+		}
+	}
+	return t, nil
 }
 
 // tmuxErr classifies a tmux failure.

@@ -5,6 +5,9 @@ import "time"
 // Run is the run sidecar, written by the supervisor once the child starts.
 type Run struct {
 	Run int `json:"run"`
+	// Restarts counts the automatic restarts (by the restart policy) that
+	// led to this run since the supervisor started.
+	Restarts int `json:"restarts"`
 	// SupervisorPID and SupervisorStart identify the supervisor process;
 	// the start time guards against pid reuse.
 	SupervisorPID   int    `json:"supervisor_pid"`
@@ -23,10 +26,14 @@ type Run struct {
 
 // Exit is the exit sidecar, written by the supervisor when the child ends.
 type Exit struct {
-	Run      int       `json:"run"`
-	ExitCode *int      `json:"exit_code"`
-	Signal   *string   `json:"signal"`
-	EndedAt  time.Time `json:"ended_at"`
+	Run       int       `json:"run"`
+	ExitCode  *int      `json:"exit_code"`
+	Signal    *string   `json:"signal"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	// NextRestartAt is when the restart policy starts the next run; nil
+	// when no restart is coming.
+	NextRestartAt *time.Time `json:"next_restart_at,omitempty"`
 	// Error says why the command could not be started, if it could not.
 	Error string `json:"error,omitempty"`
 }

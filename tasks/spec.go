@@ -25,6 +25,10 @@ type Spec struct {
 	// Socket is the tmux socket the task's window lives on.
 	Socket    string    `json:"socket"`
 	CreatedAt time.Time `json:"created_at"`
+	// MaxRestarts bounds automatic restarts; nil means no bound.
+	MaxRestarts *int `json:"max_restarts,omitempty"`
+	// MaxLogSize bounds output.log and output.log.1 each, in bytes.
+	MaxLogSize int64 `json:"max_log_size,omitempty"`
 }
 
 // specBytes keeps the exact bytes of spec strings that are not valid

@@ -2,6 +2,8 @@ package tasks
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/tmuxctl"
+	"golang.org/x/sys/unix"
 )
 
 // StartOptions is what a caller asks to start.
@@ -19,8 +22,16 @@ type StartOptions struct {
 	// Env entries are KEY=VALUE.
 	Env  []string
 	Tags []string
-	// Restart is the restart policy; only "never" is supported so far.
+	// Restart is the restart policy: never, on-failure or always.
 	Restart string
+	// MaxRestarts bounds automatic restarts; nil means no bound.
+	MaxRestarts *int
+	// MaxLogSize bounds each of the two log segments; 0 means the
+	// configured max_log_size.
+	MaxLogSize int64
+	// Reuse returns the live task already holding Name in the group
+	// instead of failing with a conflict.
+	Reuse bool
 	// Command holds the words after "--": one word is a shell command
 	// string, several are an argv.
 	Command []string
@@ -42,9 +53,30 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 	if err != nil {
 		return nil, wrap(err, "start: prepare the supervisor binary")
 	}
-	if err := m.reserve(spec, opts.Name != ""); err != nil {
+	existing, err := m.reserve(spec, opts.Name != "", opts.Reuse)
+	if err != nil {
 		return nil, err
 	}
+	if existing != nil {
+		return existing, nil
+	}
+	id := spec.ID
+	if err := m.openWindow(ctx, spec, exe); err != nil {
+		m.Store.Remove(id)
+		return nil, err
+	}
+	runPath, exitPath := m.Store.Path(id, RunFile), m.Store.Path(id, ExitFile)
+	var rec WindowRecord
+	readJSON(m.Store.Path(id, WindowFile), &rec)
+	waitFor(ctx, supervisorReadyTimeout, func() bool {
+		return fileExists(runPath) || fileExists(exitPath) || !procAlive(rec.PanePID, rec.PaneStart)
+	})
+	return m.Store.load(id)
+}
+
+// openWindow creates the task's window, running the supervisor exe, and
+// records where it is.
+func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe string) error {
 	id := spec.ID
 	win, err := m.Tmux.NewWindow(ctx, tmuxctl.WindowSpec{
 		Session:  spec.Group,
@@ -52,26 +84,21 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		TempName: id,
 		Cwd:      spec.Cwd,
 		Argv:     []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, id},
-		LogPath:  m.Store.Path(id, LogFile),
+		LogPath:  m.Store.Path(id, PipeFile),
 		Options:  map[string]string{tmuxctl.TaskOption: id},
 	})
 	if err != nil {
-		m.Store.Remove(id)
-		return nil, tmuxErr(err, "start "+spec.Name+": create window")
+		return tmuxErr(err, "start "+spec.Name+": create window")
 	}
 	rec := WindowRecord{
-		Socket: spec.Socket, Session: spec.Group, SessionID: win.SessionID,
+		Socket: m.Tmux.Socket, Session: spec.Group, SessionID: win.SessionID,
 		Window: win.Window, Pane: win.Pane, PanePID: win.PanePID,
 		PaneStart: procStart(win.PanePID), BootID: BootID(),
 	}
 	if err := writeJSON(m.Store.Path(id, WindowFile), rec); err != nil {
-		return nil, wrap(err, "start %s: record window", spec.Name)
+		return wrap(err, "start %s: record window", spec.Name)
 	}
-	runPath, exitPath := m.Store.Path(id, RunFile), m.Store.Path(id, ExitFile)
-	waitFor(ctx, supervisorReadyTimeout, func() bool {
-		return fileExists(runPath) || fileExists(exitPath) || !procAlive(rec.PanePID, rec.PaneStart)
-	})
-	return m.Store.load(id)
+	return nil
 }
 
 func fileExists(p string) bool {
@@ -149,41 +176,59 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 	case "", "never":
 		spec.Restart = "never"
 	case "on-failure", "always":
-		return nil, Errorf(KindInvalid, "restart policy %q is not supported yet; use --restart never", opts.Restart)
+		spec.Restart = opts.Restart
 	default:
 		return nil, Errorf(KindInvalid, "unknown restart policy %q; use never, on-failure or always", opts.Restart)
+	}
+	if opts.MaxRestarts != nil {
+		if *opts.MaxRestarts < 0 {
+			return nil, Errorf(KindInvalid, "--max-restarts must be 0 or more, not %d", *opts.MaxRestarts)
+		}
+		n := *opts.MaxRestarts
+		spec.MaxRestarts = &n
+	}
+	spec.MaxLogSize = opts.MaxLogSize
+	if spec.MaxLogSize == 0 {
+		spec.MaxLogSize = int64(m.Config.MaxLogSize)
+	}
+	if spec.MaxLogSize < MinLogSize {
+		return nil, Errorf(KindInvalid, "max log size %d is too small; use at least %d bytes (e.g. 1MiB)", spec.MaxLogSize, MinLogSize)
 	}
 	spec.BaseEnv = m.Env
 	return spec, nil
 }
 
 // reserve takes the store lock, settles the task's name within its group
-// (an explicit name held by a live task is a conflict; a derived name gets
-// a numeric suffix), allocates the id and writes the spec.
-func (m *Manager) reserve(spec *Spec, explicit bool) error {
+// (an explicit name held by a live task is a conflict, or with reuse that
+// task is returned; a derived name gets a numeric suffix), allocates the
+// id and writes the spec, the empty log and the output FIFO.
+func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 	unlock, err := m.Store.Lock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
 	all, err := m.Store.loadAll()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	live := map[string]string{}
+	live := map[string]*Task{}
 	for _, t := range all {
-		if t.Group == spec.Group && !t.State.Finished() {
-			live[t.Name] = t.ID
+		if t.Group == spec.Group && t.Live() {
+			live[t.Name] = t
 		}
 	}
 	if explicit {
-		if id, ok := live[spec.Name]; ok {
-			return Errorf(KindConflict, "a task named %s is already running in group %s (%s); stop it first or choose another --name", spec.Name, spec.Group, id)
+		if t, ok := live[spec.Name]; ok {
+			if reuse {
+				return t, nil
+			}
+			return nil, Errorf(KindConflict, "a task named %s is already running in group %s (%s); stop it first, choose another --name, or pass --reuse to get it back", spec.Name, spec.Group, t.ID)
 		}
 	} else {
 		base := DefaultName(spec.Command, spec.Argv)
 		spec.Name = base
-		for n := 2; live[spec.Name] != ""; n++ {
+		for n := 2; live[spec.Name] != nil; n++ {
 			suffix := "-" + strconv.Itoa(n)
 			b := base
 			if len(b)+len(suffix) > MaxNameLen {
@@ -194,20 +239,31 @@ func (m *Manager) reserve(spec *Spec, explicit bool) error {
 	}
 	id, err := m.Store.NewID()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec.ID = id
 	if err := writeJSON(m.Store.Path(id, SpecFile), spec); err != nil {
 		m.Store.Remove(id)
-		return wrap(m.Store.unwritable(err), "start: write spec")
+		return nil, wrap(m.Store.unwritable(err), "start: write spec")
 	}
-	// Create the log here with mode 0600: pipe-pane's "cat >>" would
-	// create it with the server's umask, readable by others.
-	f, err := os.OpenFile(m.Store.Path(id, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
+	if err := m.Store.prepareOutput(id); err != nil {
 		m.Store.Remove(id)
-		return wrap(m.Store.unwritable(err), "start: create log")
+		return nil, wrap(m.Store.unwritable(err), "start: create log")
+	}
+	return nil, nil
+}
+
+// prepareOutput creates the empty log (mode 0600, not the tmux server's
+// umask) and the FIFO that pipe-pane writes the pane's output into.
+func (s *Store) prepareOutput(id string) error {
+	f, err := os.OpenFile(s.Path(id, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
 	}
 	f.Close()
+	err = unix.Mkfifo(s.Path(id, PipeFile), 0o600)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
 	return nil
 }

@@ -32,22 +32,35 @@ func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, e
 	if opts.Grace < 0 {
 		opts.Grace = time.Duration(m.Config.StopGrace)
 	}
+	if t.State == Starting {
+		// The supervisor has not reported the child yet: give it a moment.
+		waitFor(ctx, supervisorReadyTimeout, func() bool {
+			nt, err := m.Store.load(t.ID)
+			if err == nil {
+				t = nt
+			}
+			return err != nil || t.State != Starting
+		})
+	}
 	pgid := t.liveGroup()
+	live := t.Live()
+	if !live && pgid == 0 {
+		return t, nil
+	}
+	if live {
+		// End the restart policy before signalling, so the supervisor
+		// does not bring the task back.
+		if err := writeFileAtomic(m.Store.Path(t.ID, StopFile), nil); err != nil {
+			return nil, wrap(err, "stop %s: record the stop", t.ID)
+		}
+	}
 	if pgid == 0 {
-		if t.State == Starting {
-			// The supervisor has not reported the child yet: give it a moment.
-			waitFor(ctx, supervisorReadyTimeout, func() bool {
-				nt, err := m.Store.load(t.ID)
-				if err == nil {
-					t = nt
-				}
-				return err != nil || t.State != Starting
-			})
-			pgid = t.liveGroup()
+		// Between runs, waiting to restart: end the supervisor's wait.
+		if t.supervisorAlive() {
+			syscall.Kill(t.run.SupervisorPID, syscall.SIGTERM)
+			waitFor(ctx, exitRecordWait, func() bool { return !procAlive(t.run.SupervisorPID, t.run.SupervisorStart) })
 		}
-		if pgid == 0 {
-			return t, nil
-		}
+		return m.Store.load(t.ID)
 	}
 	syscall.Kill(-pgid, sig)
 	if sig != syscall.SIGKILL {
@@ -57,13 +70,19 @@ func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, e
 		syscall.Kill(-pgid, syscall.SIGKILL)
 		waitFor(ctx, exitRecordWait, func() bool { return !groupAlive(pgid) })
 	}
-	if t.State == Running {
-		exitPath := m.Store.Path(t.ID, ExitFile)
+	if t.supervisorAlive() {
+		run := t.run
 		waitFor(ctx, exitRecordWait, func() bool {
-			return fileExists(exitPath) || !procAlive(t.run.SupervisorPID, t.run.SupervisorStart)
+			return m.Store.hasExit(t.ID, run.Run) || !procAlive(run.SupervisorPID, run.SupervisorStart)
 		})
 	}
 	return m.Store.load(t.ID)
+}
+
+// hasExit reports whether the exit record of run (or a later one) exists.
+func (s *Store) hasExit(id string, run int) bool {
+	var ex Exit
+	return readJSON(s.Path(id, ExitFile), &ex) == nil && ex.Run >= run
 }
 
 // liveGroup is the process group of the task's child while any of it is

@@ -20,6 +20,10 @@ const (
 	ExitFile   = "exit"
 	WindowFile = "window"
 	LogFile    = "output.log"
+	// HistoryFile holds the exit records of past runs (JSON array).
+	HistoryFile = "history"
+	// StopFile marks a task stopped by bgmux stop: no restart follows.
+	StopFile = "stopped"
 )
 
 // IDPrefix starts every task id.

@@ -29,9 +29,10 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 
 // Supervise runs task id from the store at stateDir as the window's
 // command: it starts the child in its own process group as the terminal's
-// foreground group, forwards signals, writes the run and exit sidecars,
-// prints a trailer line and returns the child's status (128+n for signal
-// n) as its own exit status.
+// foreground group, forwards signals, writes the log from the pane's
+// output pipe, writes the run and exit sidecars, prints a trailer line,
+// applies the restart policy, and returns the last run's status (128+n
+// for signal n) as its own exit status.
 func Supervise(stateDir, id string) int {
 	debug.SetGCPercent(20)
 	st := OpenStore(stateDir)
@@ -40,35 +41,180 @@ func Supervise(stateDir, id string) int {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot read task %s: %v\n", id, err)
 		return 125
 	}
-	sup := &supervisor{store: st, spec: &spec, out: os.Stdout}
-	return sup.run()
+	sup := &supervisor{store: st, spec: &spec, out: os.Stdout, pane: os.Getenv("TMUX_PANE")}
+	return sup.main()
 }
 
 type supervisor struct {
-	store *Store
-	spec  *Spec
-	out   io.Writer
+	store   *Store
+	spec    *Spec
+	out     io.Writer
+	pane    string
+	log     *logWriter
+	logFifo *os.File
+	sigs    chan os.Signal
+	// stopping is set once a termination signal reached the supervisor
+	// itself: the restart policy ends.
+	stopping bool
 }
 
-func (s *supervisor) run() int {
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwarded...)
-	signal.Notify(sigs, syscall.SIGTTOU, syscall.SIGTTIN)
+// Restart backoff: doubling from backoffMin to backoffMax, back to
+// backoffMin after a run that stayed up healthyAfter.
+const (
+	backoffMin   = time.Second
+	backoffMax   = 60 * time.Second
+	healthyAfter = 60 * time.Second
+)
+
+// nextBackoff is the wait before the next restart, given the previous
+// wait (0 before the first restart) and how long the last run stayed up:
+// it doubles from backoffMin to backoffMax, and starts over after a run
+// that stayed up healthyAfter.
+func nextBackoff(prev, ranFor time.Duration) time.Duration {
+	if prev == 0 || ranFor >= healthyAfter {
+		return backoffMin
+	}
+	if prev*2 > backoffMax {
+		return backoffMax
+	}
+	return prev * 2
+}
+
+func (s *supervisor) main() int {
+	s.sigs = make(chan os.Signal, 16)
+	signal.Notify(s.sigs, forwarded...)
+	signal.Notify(s.sigs, syscall.SIGTTOU, syscall.SIGTTIN)
+	s.openLog()
 
 	runNo := 1
 	var prev Run
 	if readJSON(s.store.Path(s.spec.ID, RunFile), &prev) == nil {
 		runNo = prev.Run + 1
 	}
+	restarts, backoff := 0, time.Duration(0)
+	var last Exit
+	for {
+		ex, started := s.runOnce(runNo, restarts)
+		last = ex
+		restart := s.wantsRestart(&ex, restarts)
+		var delay time.Duration
+		if restart {
+			delay = nextBackoff(backoff, time.Since(started))
+			backoff = delay
+			next := time.Now().Add(delay).UTC()
+			ex.NextRestartAt = &next
+		}
+		s.record(ex, started, delay)
+		if !restart {
+			break
+		}
+		if !s.pause(delay) {
+			// Stopped while waiting to restart: the last run is final.
+			ex.NextRestartAt = nil
+			if err := writeJSON(s.store.Path(s.spec.ID, ExitFile), ex); err != nil {
+				fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
+			}
+			fmt.Fprintf(s.out, "[bgmux] stopped; not restarting\n")
+			break
+		}
+		restarts++
+		runNo++
+	}
+	s.closeLog()
+	return last.StatusCode()
+}
+
+// openLog starts copying the pane's output (arriving through the FIFO that
+// pipe-pane writes to) into the log. Opening the FIFO read-write never
+// blocks and never sees end-of-file between writers.
+func (s *supervisor) openLog() {
+	w, err := openLogWriter(s.store, s.spec.ID, s.spec.MaxLogSize)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the log: %v\n", err)
+		return
+	}
+	fifo, err := os.OpenFile(s.store.Path(s.spec.ID, PipeFile), os.O_RDWR, 0)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the output pipe: %v\n", err)
+		w.close()
+		return
+	}
+	s.log = w
+	go func() {
+		w.copyFrom(fifo)
+		fifo.Close()
+	}()
+	s.logFifo = fifo
+}
+
+// closeLog ends the pane's pipe (so the pipe process does not linger
+// beside a dead pane) and the log.
+func (s *supervisor) closeLog() {
+	if s.pane != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		tmuxctl.New(s.spec.Socket).ClosePipe(ctx, s.pane)
+		cancel()
+	}
+	if s.log != nil {
+		s.logFifo.Close()
+		s.log.close()
+	}
+}
+
+// wantsRestart applies the restart policy to a finished run.
+func (s *supervisor) wantsRestart(ex *Exit, restarts int) bool {
+	if s.stopping || fileExists(s.store.Path(s.spec.ID, StopFile)) {
+		return false
+	}
+	if s.spec.MaxRestarts != nil && restarts >= *s.spec.MaxRestarts {
+		return false
+	}
+	switch s.spec.Restart {
+	case "always":
+		return true
+	case "on-failure":
+		return ex.Signal != nil || ex.ExitCode == nil || *ex.ExitCode != 0
+	}
+	return false
+}
+
+// pause waits before a restart; it returns false if the task was stopped
+// meanwhile (a termination signal, or bgmux stop's marker file).
+func (s *supervisor) pause(d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return !fileExists(s.store.Path(s.spec.ID, StopFile))
+		case sig := <-s.sigs:
+			if sig != syscall.SIGTTOU && sig != syscall.SIGTTIN && sig != syscall.SIGUSR1 && sig != syscall.SIGUSR2 {
+				return false
+			}
+		case <-tick.C:
+			if fileExists(s.store.Path(s.spec.ID, StopFile)) {
+				return false
+			}
+		}
+	}
+}
+
+// runOnce starts the child, records the run, forwards signals until the
+// child ends and returns how it ended.
+func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	argv := s.spec.ChildArgv()
 	env := childEnv(s.spec, os.Environ())
 	started := time.Now()
 	self := os.Getpid()
 	rec := Run{
-		Run: runNo, SupervisorPID: self, SupervisorStart: procStart(self),
-		BootID: BootID(), StartedAt: started.UTC(), Pane: os.Getenv("TMUX_PANE"),
+		Run: runNo, Restarts: restarts, SupervisorPID: self, SupervisorStart: procStart(self),
+		BootID: BootID(), StartedAt: started.UTC(), Pane: s.pane,
 	}
-	if seg, err := s.store.logSegments(s.spec.ID); err == nil {
+	if s.log != nil {
+		rec.LogOffset = s.log.end()
+	} else if seg, err := s.store.logSegments(s.spec.ID); err == nil {
 		rec.LogOffset = seg.end()
 	}
 	path, code, lookErr := lookPath(argv[0], env, s.spec.Cwd)
@@ -90,32 +236,30 @@ func (s *supervisor) run() int {
 	if lookErr != nil {
 		msg := fmt.Sprintf("%s: %v", argv[0], lookErr)
 		fmt.Fprintf(os.Stderr, "bgmux: %s\n", msg)
-		if err := writeJSON(s.store.Path(s.spec.ID, RunFile), rec); err != nil {
-			fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
-		}
-		return s.finish(rec, Exit{Run: runNo, ExitCode: &code, Error: msg}, started)
+		s.writeRun(rec)
+		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started
 	}
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
-	if err := writeJSON(s.store.Path(s.spec.ID, RunFile), rec); err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
-	}
+	s.writeRun(rec)
 
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	for waiting := true; waiting; {
 		select {
-		case sig := <-sigs:
-			if sig == syscall.SIGTTOU || sig == syscall.SIGTTIN {
+		case sig := <-s.sigs:
+			switch sig {
+			case syscall.SIGTTOU, syscall.SIGTTIN:
 				continue
+			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
+				s.stopping = true
 			}
 			syscall.Kill(-pgid, sig.(syscall.Signal))
-			continue
 		case <-done:
+			waiting = false
 		}
-		break
 	}
-	ex := Exit{Run: runNo}
+	ex := Exit{Run: runNo, StartedAt: rec.StartedAt}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		name := SignalName(ws.Signal())
@@ -129,71 +273,49 @@ func (s *supervisor) run() int {
 	if groupAlive(pgid) {
 		syscall.Kill(-pgid, syscall.SIGHUP)
 	}
-	return s.finish(rec, ex, started)
+	return ex, started
 }
 
-// finish prints the trailer, waits until it has reached the log (so that
-// an exit record means the log is complete), writes the exit sidecar and
-// closes the pane's output pipe.
-func (s *supervisor) finish(rec Run, ex Exit, started time.Time) int {
+func (s *supervisor) writeRun(rec Run) {
+	if err := writeJSON(s.store.Path(s.spec.ID, RunFile), rec); err != nil {
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
+	}
+}
+
+// record prints the trailer, waits until it has reached the log (so that
+// an exit record means the log is complete), then writes the exit sidecar
+// and adds the run to the history.
+func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration) {
 	ex.EndedAt = time.Now().UTC()
 	trailer := "[bgmux] " + describeExit(&ex, ex.EndedAt.Sub(started))
-	logPath := s.store.Path(s.spec.ID, LogFile)
+	if ex.NextRestartAt != nil {
+		trailer += "; restarting in " + roundDuration(restartIn)
+	}
+	if s.log != nil {
+		s.log.expect(trailer)
+	}
 	_, werr := fmt.Fprintf(s.out, "\n%s\n", trailer)
 	// A failed write means the pane is gone (its tmux server died): the
 	// trailer will never reach the log, so do not wait for it.
-	if rec.Pane != "" && werr == nil {
-		waitLogged(logPath, trailer)
+	if s.log != nil && s.pane != "" && werr == nil {
+		s.log.waitSeen(2 * time.Second)
 	}
 	if err := writeJSON(s.store.Path(s.spec.ID, ExitFile), ex); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
 	}
-	if rec.Pane != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		tmuxctl.New(s.spec.Socket).ClosePipe(ctx, rec.Pane)
-		cancel()
+	var hist []Exit
+	readJSON(s.store.Path(s.spec.ID, HistoryFile), &hist)
+	hist = append(hist, ex)
+	if len(hist) > maxHistory {
+		hist = hist[len(hist)-maxHistory:]
 	}
-	return ex.StatusCode()
-}
-
-// waitLogged waits until the log ends with line, giving up when the log
-// has not grown for two seconds (no pipe, or a full disk).
-func waitLogged(path, line string) {
-	want := []byte(line)
-	lastSize, lastGrowth := int64(-1), time.Now()
-	delay := time.Millisecond
-	for time.Since(lastGrowth) < 2*time.Second {
-		if st, err := os.Stat(path); err == nil {
-			if st.Size() != lastSize {
-				lastSize, lastGrowth = st.Size(), time.Now()
-				if tailContains(path, st.Size(), want) {
-					return
-				}
-			}
-		}
-		time.Sleep(delay)
-		if delay < 20*time.Millisecond {
-			delay *= 2
-		}
+	if err := writeJSON(s.store.Path(s.spec.ID, HistoryFile), hist); err != nil {
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run history: %v\n", err)
 	}
 }
 
-func tailContains(path string, size int64, want []byte) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	n := int64(len(want) + 16)
-	if n > size {
-		n = size
-	}
-	buf := make([]byte, n)
-	if _, err := f.ReadAt(buf, size-n); err != nil && err != io.EOF {
-		return false
-	}
-	return strings.Contains(string(buf), string(want))
-}
+// maxHistory bounds the run history kept per task.
+const maxHistory = 100
 
 // describeExit is the one-line summary shown in the pane and the log.
 func describeExit(ex *Exit, d time.Duration) string {

@@ -43,19 +43,26 @@ type TmuxInfo struct {
 
 // Task is the task object of the CLI's --json contract.
 type Task struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Group     string     `json:"group"`
-	State     State      `json:"state"`
-	ExitCode  *int       `json:"exit_code"`
-	Signal    *string    `json:"signal"`
-	PID       *int       `json:"pid"`
-	Command   *string    `json:"command"`
-	Argv      []string   `json:"argv"`
-	Cwd       string     `json:"cwd"`
-	Tags      []string   `json:"tags"`
-	Restart   string     `json:"restart"`
-	Runs      int        `json:"runs"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Group    string   `json:"group"`
+	State    State    `json:"state"`
+	ExitCode *int     `json:"exit_code"`
+	Signal   *string  `json:"signal"`
+	PID      *int     `json:"pid"`
+	Command  *string  `json:"command"`
+	Argv     []string `json:"argv"`
+	Cwd      string   `json:"cwd"`
+	Tags     []string `json:"tags"`
+	Restart  string   `json:"restart"`
+	Runs     int      `json:"runs"`
+	// Restarts counts automatic restarts by the restart policy since the
+	// supervisor started; NextRestartAt is set while one is pending.
+	Restarts      int        `json:"restarts"`
+	NextRestartAt *time.Time `json:"next_restart_at"`
+	// History lists the exits of earlier runs, oldest first (status only;
+	// list leaves it out to stay one read per sidecar).
+	History   []Exit     `json:"history,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	StartedAt *time.Time `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at"`
@@ -135,6 +142,13 @@ func (t *Task) fill(s *Store) {
 			t.PID = &pid
 		}
 	}
+	if t.run != nil {
+		t.Restarts = t.run.Restarts
+	}
+	if t.exit != nil && t.exit.NextRestartAt != nil && t.supervisorAlive() {
+		next := *t.exit.NextRestartAt
+		t.NextRestartAt = &next
+	}
 	if t.exit != nil {
 		t.ExitCode, t.Signal = t.exit.ExitCode, t.exit.Signal
 		e := t.exit.EndedAt
@@ -184,4 +198,19 @@ func attachCommand(socket, session, name string) string {
 		prefix = "tmux -L " + tmuxctl.ShellQuote(socket)
 	}
 	return prefix + " attach -t " + tmuxctl.ShellQuote(session+":"+name)
+}
+
+// supervisorAlive reports whether the current run's supervisor process is
+// still there (running the child, or waiting to restart it).
+func (t *Task) supervisorAlive() bool {
+	return t.run != nil && t.run.BootID == BootID() && procAlive(t.run.SupervisorPID, t.run.SupervisorStart)
+}
+
+// Live reports whether the task is running or about to run again: not
+// finished, or finished with a restart scheduled by a live supervisor.
+func (t *Task) Live() bool {
+	if !t.State.Finished() {
+		return true
+	}
+	return t.exit != nil && t.exit.NextRestartAt != nil && t.supervisorAlive()
 }

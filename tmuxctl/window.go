@@ -223,3 +223,25 @@ func (s *Server) KillWindows(ctx context.Context, ids []string) error {
 	_, err = s.run(ctx, args...)
 	return err
 }
+
+// RespawnPane runs argv again in an existing (dead) pane, with the same
+// output pipe, in one invocation: the window, its name, options and
+// scrollback stay, so a human sees the new run below the old one.
+func (s *Server) RespawnPane(ctx context.Context, pane, cwd string, argv []string, logPath string) error {
+	if len(argv) == 0 {
+		return errors.New("tmuxctl: empty command")
+	}
+	args := []string{"respawn-pane", "-k", "-t", Arg(pane)}
+	if cwd != "" {
+		args = append(args, "-c", Literal(cwd))
+	}
+	args = append(args, "--")
+	for _, a := range argv {
+		args = append(args, Arg(a))
+	}
+	if logPath != "" {
+		args = append(args, ";", "pipe-pane", "-O", "-t", Arg(pane), Literal(PipeCommand(logPath)))
+	}
+	_, err := s.run(ctx, args...)
+	return err
+}
