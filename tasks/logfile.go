@@ -87,7 +87,6 @@ func fileStat(p string) (ino uint64, size int64, err error) {
 	return ino, st.Size(), nil
 }
 
-
 // dropped is the logical offset of the oldest byte still on disk.
 func (g logSegments) dropped() int64 {
 	if g.prevSize > 0 || g.meta.PrevBase > 0 {
