@@ -128,7 +128,9 @@ func TestOutputOddBytesKeepJSONValid(t *testing.T) {
 			})
 		}},
 		{"nul", `printf 'nul:A\000B\n'`, func(ls []string) bool {
-			return edgeHasLine(ls, func(l string) bool { return l == "nul:A\x00B" })
+			// A terminal shows nothing for NUL; cleaned lines drop it
+			// (logs --raw keeps it).
+			return edgeHasLine(ls, func(l string) bool { return l == "nul:AB" })
 		}},
 		{"sep", `printf 'sep:x-:-y\n'; printf 'tab:a\tb\n'`, func(ls []string) bool {
 			return edgeHasLine(ls, func(l string) bool { return l == "sep:x-:-y" }) && edgeHasLine(ls, func(l string) bool { return l == "tab:a\tb" })
