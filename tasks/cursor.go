@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // CursorsDir is the directory, inside a task's directory, holding one
@@ -49,24 +47,7 @@ func (s *Store) lockCursors(id string) (func(), error) {
 		}
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, cursorLockFile), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
-	}
-	return func() {
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		f.Close()
-	}, nil
+	return lockFile(filepath.Join(dir, cursorLockFile))
 }
 
 // readCursor returns where reader stopped; a reader without a cursor

@@ -84,9 +84,19 @@ func (s *Store) Lock() (func(), error) {
 	if err := s.Init(); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.Dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
+	unlock, err := lockFile(filepath.Join(s.Dir, "lock"))
+	if err != nil && errors.Is(err, fs.ErrPermission) {
 		return nil, s.unwritable(err)
+	}
+	return unlock, err
+}
+
+// lockFile takes an exclusive flock on path (created if needed) and
+// returns its release function.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
