@@ -172,8 +172,9 @@ func (w *logWriter) expect(line string) {
 }
 
 // waitSeen waits until the expected line has been written to the log, or
-// until no output has arrived for idle (the pipe is gone, say).
-func (w *logWriter) waitSeen(idle time.Duration) bool {
+// until no output has arrived for idle, or gone reports that the pane
+// itself is gone (its tmux server died), so nothing more can come.
+func (w *logWriter) waitSeen(idle time.Duration, gone func() bool) bool {
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -192,6 +193,14 @@ func (w *logWriter) waitSeen(idle time.Duration) bool {
 	defer w.mu.Unlock()
 	for !w.seen && time.Since(w.lastIn) < idle {
 		w.cond.Wait()
+		if !w.seen && gone != nil {
+			w.mu.Unlock()
+			g := gone()
+			w.mu.Lock()
+			if g {
+				break
+			}
+		}
 	}
 	seen := w.seen
 	w.want = nil

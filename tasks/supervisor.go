@@ -298,7 +298,8 @@ func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration)
 	// A failed write means the pane is gone (its tmux server died): the
 	// trailer will never reach the log, so do not wait for it.
 	if s.log != nil && s.pane != "" && werr == nil {
-		s.log.waitSeen(2 * time.Second)
+		// After a hangup the terminal no longer answers: the pane is gone.
+		s.log.waitSeen(2*time.Second, func() bool { return !isTerminal(1) })
 	}
 	if err := writeJSON(s.store.Path(s.spec.ID, ExitFile), ex); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)

@@ -119,6 +119,14 @@ func (s *Store) load(id string) (*Task, error) {
 		return nil, err
 	}
 	t.fill(s)
+	if t.State == Lost && t.run != nil {
+		// The supervisor may have written its exit record and ended
+		// between our read of exit and the liveness check: look again.
+		if readJSON(s.Path(id, ExitFile), &ex) == nil && ex.Run >= t.run.Run {
+			t.exit = &ex
+			t.fill(s)
+		}
+	}
 	return t, nil
 }
 
