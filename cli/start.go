@@ -14,7 +14,7 @@ func startCommand(stdio IO) *ucli.Command {
 		Name:      "start",
 		Usage:     "start a task in its own tmux window",
 		ArgsUsage: "-- COMMAND [ARG...]   (one word: a shell command string; several: an argv)",
-		Flags: []ucli.Flag{
+		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "name", Usage: "task name (default: derived from the command)"},
 			&ucli.StringFlag{Name: "group", Usage: "group, i.e. tmux session (default: the git top-level's name)"},
 			&ucli.StringFlag{Name: "cwd", Usage: "working directory (default: the current one)"},
@@ -25,7 +25,7 @@ func startCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "max-log-size", Usage: "keep at most this much output per log file, e.g. 8MiB (default 64MiB, config max_log_size)"},
 			&ucli.BoolFlag{Name: "reuse", Usage: "with --name: if that task is already running in the group, return it instead of failing"},
 			jsonFlag,
-		},
+		}, startWaitFlags()...),
 		Action: func(c *ucli.Context) error {
 			// An empty value (--name "" from an unset shell variable, say)
 			// is a mistake, not a request for the default.
@@ -33,6 +33,11 @@ func startCommand(stdio IO) *ucli.Command {
 				if c.IsSet(f) && c.String(f) == "" {
 					return &usageError{msg: "--" + f + " is empty; give it a value or leave the flag out"}
 				}
+			}
+			// --wait-for and --timeout are checked before anything starts.
+			wait, err := parseStartWait(c)
+			if err != nil {
+				return err
 			}
 			m, err := manager(c)
 			if err != nil {
@@ -63,6 +68,9 @@ func startCommand(stdio IO) *ucli.Command {
 			})
 			if err != nil {
 				return err
+			}
+			if wait != nil {
+				return wait.startAndWait(c, stdio, m, t)
 			}
 			if c.Bool("json") {
 				return writeJSON(stdio.Out, t)

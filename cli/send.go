@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+func sendCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "send",
+		Usage: "type TEXT and Enter into the task's terminal, or press named keys (--key C-c)",
+		Description: "TEXT is typed literally, then Enter (unless --no-enter); several words are joined with\n" +
+			"spaces. --key presses a key in tmux's syntax (Enter, Escape, Tab, Up, C-c, M-x, F5, ...)\n" +
+			"after the text; repeat it for several keys. Put TEXT that starts with - after --.",
+		ArgsUsage: "TASK [TEXT]",
+		Flags: []ucli.Flag{
+			&ucli.BoolFlag{Name: "no-enter", Usage: "do not press Enter after TEXT"},
+			&ucli.StringSliceFlag{Name: "key", Usage: "press this named key after the text (repeatable)"},
+			jsonFlag,
+		},
+		Action: func(c *ucli.Context) error {
+			if c.NArg() == 0 {
+				return &usageError{msg: "send needs a TASK and the TEXT to type (or --key KEY)"}
+			}
+			text := strings.Join(c.Args().Tail(), " ")
+			keys := c.StringSlice("key")
+			if text == "" && len(keys) == 0 {
+				return &usageError{msg: "nothing to send: give the TEXT to type, or --key KEY (e.g. --key Enter, --key C-c)"}
+			}
+			for _, k := range keys {
+				if err := tasks.ValidateKey(k); err != nil {
+					return err
+				}
+			}
+			m, err := manager(c)
+			if err != nil {
+				return err
+			}
+			t, err := m.Get(c.Args().First())
+			if err != nil {
+				return err
+			}
+			opts := tasks.SendOptions{Text: text, Enter: text != "" && !c.Bool("no-enter"), Keys: keys}
+			if err := m.Send(c.Context, t, opts); err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(stdio.Out, map[string]any{"sent": true, "task": t})
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,267 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+// Exit statuses of wait (and start --wait-for) beyond a task's own.
+const (
+	statusTimeout     = 124 // like timeout(1)
+	statusInterrupted = 130 // the wait itself got SIGINT
+)
+
+// startTailLines is how many of the task's last lines start --wait-for
+// shows when nothing matched.
+const startTailLines = 20
+
+func waitCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "wait",
+		Usage: "wait until the task's current run ends (exit status: the task's), or with --for until an output line matches",
+		Description: "Without --for, wait returns when the task's current run ends; its exit status is the task's\n" +
+			"(128+n for signal n; 1 for a lost task). With --for, it returns 0 and prints the first line of\n" +
+			"the current run's output that matches REGEX (lines printed before the wait count too); a task\n" +
+			"that ends first gives its own status, or 1 if that was 0. A timeout gives 124.",
+		ArgsUsage: "TASK",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "for", Usage: "wait for an output line matching this regular expression (RE2 syntax)"},
+			&ucli.StringFlag{Name: "timeout", Usage: "give up after this long (e.g. 30s, 2m): exit status 124"},
+			jsonFlag,
+		},
+		Action: func(c *ucli.Context) error {
+			spec, err := parseWait(c, "for")
+			if err != nil {
+				return err
+			}
+			m, t, err := oneTask(c)
+			if err != nil {
+				return err
+			}
+			res, err := spec.wait(c, stdio, m, t, 0)
+			if err != nil {
+				return err
+			}
+			return spec.report(stdio, res, false)
+		},
+	}
+}
+
+// waitSpec is a parsed --for/--wait-for and --timeout.
+type waitSpec struct {
+	re      *regexp.Regexp
+	pattern string
+	timeout time.Duration
+	asJSON  bool
+}
+
+// parseWait validates the regex flag forFlag and --timeout, before
+// anything else happens.
+func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
+	s := &waitSpec{asJSON: c.Bool("json")}
+	if c.IsSet(forFlag) {
+		s.pattern = c.String(forFlag)
+		if s.pattern == "" {
+			return nil, &usageError{msg: "--" + forFlag + " is empty; give it a regular expression"}
+		}
+		re, err := regexp.Compile(s.pattern)
+		if err != nil {
+			return nil, tasks.Errorf(tasks.KindInvalid, "bad --%s regular expression: %v", forFlag, err)
+		}
+		s.re = re
+	}
+	if c.IsSet("timeout") {
+		d, err := tasks.ParseDuration(c.String("timeout"))
+		if err != nil {
+			return nil, err
+		}
+		if d <= 0 {
+			return nil, &usageError{msg: "--timeout must be more than 0; leave it out to wait without a limit"}
+		}
+		s.timeout = d
+	}
+	return s, nil
+}
+
+// wait runs tasks.Manager.Wait with a progress line on a terminal and
+// SIGINT/SIGTERM ending the wait (not the task).
+func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Task, tail int) (*tasks.WaitResult, error) {
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p := newProgress(stdio, s.asJSON)
+	opts := tasks.WaitOptions{For: s.re, Timeout: s.timeout, Tail: tail}
+	if p != nil {
+		opts.Progress = p.update
+	}
+	res, err := m.Wait(ctx, t, opts)
+	p.clear()
+	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
+		fmt.Fprintln(stdio.Err, "bgmux: interrupted; the task goes on")
+		return nil, exitStatus(statusInterrupted)
+	}
+	return res, err
+}
+
+// waitView is the --json result of wait and start --wait-for, and what
+// the text output is rendered from.
+type waitView struct {
+	Matched bool `json:"matched"`
+	Timeout bool `json:"timeout"`
+	// Ended: the run ended first; ExitStatus is its status (exit code,
+	// 128+n for signal n, 1 when lost).
+	Ended      bool     `json:"ended"`
+	ExitStatus *int     `json:"exit_status"`
+	Line       *string  `json:"line,omitempty"`
+	Offset     *int64   `json:"offset,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	// Elapsed is the time waited, in seconds.
+	Elapsed float64     `json:"elapsed"`
+	Tail    []string    `json:"tail,omitempty"`
+	Task    *tasks.Task `json:"task"`
+}
+
+func newWaitView(res *tasks.WaitResult) *waitView {
+	v := &waitView{Matched: res.Matched, Timeout: res.TimedOut, Ended: res.Ended, Groups: res.Groups,
+		Elapsed: float64(res.Elapsed.Milliseconds()) / 1000, Task: res.Task}
+	if res.Matched {
+		line, off := res.Line, res.Offset
+		v.Line, v.Offset = &line, &off
+	}
+	if res.Ended {
+		st := res.Status
+		v.ExitStatus = &st
+	}
+	return v
+}
+
+// status is bgmux's exit status for a wait result: 0 for a match, 124 for
+// a timeout, the task's status when it ended (with --for, 1 in place of 0:
+// nothing matched).
+func (s *waitSpec) status(res *tasks.WaitResult) int {
+	switch {
+	case res.Matched:
+		return 0
+	case res.TimedOut:
+		return statusTimeout
+	case s.re != nil && res.Status == 0:
+		return 1
+	}
+	return res.Status
+}
+
+// report prints the result of a wait and returns the exit status as an
+// error (nil for 0). forStart selects start --wait-for's output: the task
+// id first, and the last lines of output when nothing matched.
+func (s *waitSpec) report(stdio IO, res *tasks.WaitResult, forStart bool) error {
+	t := res.Task
+	v := newWaitView(res)
+	code := s.status(res)
+	if forStart && code != 0 {
+		v.Tail = res.Tail
+	}
+	if msg := s.message(res); msg != "" {
+		if len(v.Tail) > 0 {
+			msg += fmt.Sprintf("; the last %d lines of its output:", len(v.Tail))
+		}
+		fmt.Fprintln(stdio.Err, "bgmux: "+msg)
+		if !s.asJSON {
+			for _, l := range v.Tail {
+				fmt.Fprintln(stdio.Err, l)
+			}
+		}
+	}
+	switch {
+	case s.asJSON:
+		if err := writeJSON(stdio.Out, v); err != nil {
+			return err
+		}
+	case forStart:
+		fmt.Fprintln(stdio.Out, t.ID)
+		if res.Matched {
+			fmt.Fprintln(stdio.Out, res.Line)
+		}
+	case res.Matched:
+		fmt.Fprintln(stdio.Out, res.Line)
+	case res.Ended && s.re == nil:
+		fmt.Fprintf(stdio.Out, "%s (%s) %s\n", t.Name, t.ID, stateText(t))
+	}
+	if code != 0 {
+		return exitStatus(code)
+	}
+	return nil
+}
+
+// message explains on stderr a wait that did not succeed; empty when
+// there is nothing to explain.
+func (s *waitSpec) message(res *tasks.WaitResult) string {
+	t := res.Task
+	who := "task " + t.Name + " (" + t.ID + ")"
+	switch {
+	case res.Matched:
+		return ""
+	case res.TimedOut && s.re != nil:
+		return fmt.Sprintf("timed out after %s: no output line of %s matched /%s/; the task is %s", s.timeout, who, s.pattern, t.State)
+	case res.TimedOut:
+		return fmt.Sprintf("timed out after %s; %s is %s", s.timeout, who, t.State)
+	case s.re != nil:
+		return fmt.Sprintf("%s %s before any line matched /%s/", who, endedText(t), s.pattern)
+	case t.State == tasks.Lost:
+		return who + " was lost: its supervisor ended without an exit record (it was killed, the tmux server died, or the host rebooted)"
+	}
+	return ""
+}
+
+// endedText says how a task's run ended: "exited 3", "was killed by
+// SIGTERM", "was lost".
+func endedText(t *tasks.Task) string {
+	switch {
+	case t.ExitCode != nil && t.State != tasks.Lost:
+		return fmt.Sprintf("exited %d", *t.ExitCode)
+	case t.Signal != nil && t.State != tasks.Lost:
+		return "was killed by " + *t.Signal
+	case t.State == tasks.Lost:
+		return "was lost (its supervisor ended without an exit record)"
+	}
+	return "ended"
+}
+
+// startWaitFlags are start's --wait-for and --timeout.
+func startWaitFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "wait-for", Usage: "after starting, wait for an output line matching this regular expression; print the task id and the line"},
+		&ucli.StringFlag{Name: "timeout", Usage: "with --wait-for: give up after this long (exit status 124; the task keeps running)"},
+	}
+}
+
+// parseStartWait validates start's --wait-for and --timeout before
+// anything is started; nil when --wait-for is not given.
+func parseStartWait(c *ucli.Context) (*waitSpec, error) {
+	if !c.IsSet("wait-for") {
+		if c.IsSet("timeout") {
+			return nil, &usageError{msg: "--timeout goes with --wait-for; give both or neither"}
+		}
+		return nil, nil
+	}
+	return parseWait(c, "wait-for")
+}
+
+// startAndWait finishes start --wait-for once the task is started.
+func (s *waitSpec) startAndWait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Task) error {
+	res, err := s.wait(c, stdio, m, t, startTailLines)
+	if err != nil {
+		// The task exists: say which it is before the error.
+		if !s.asJSON {
+			fmt.Fprintln(stdio.Out, t.ID)
+		}
+		return err
+	}
+	return s.report(stdio, res, true)
+}

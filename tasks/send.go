@@ -1,0 +1,113 @@
+package tasks
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// SendOptions is what Send types into a task's pane.
+type SendOptions struct {
+	// Text is typed literally (no key names are interpreted).
+	Text string
+	// Enter presses Enter after Text.
+	Enter bool
+	// Keys are named keys in tmux's syntax (C-c, Enter, Up, M-x, F5...),
+	// pressed in order after Text and Enter.
+	Keys []string
+}
+
+// Send types into the task's pane as a person at the keyboard would: what
+// the task reads from its terminal (a prompt, a REPL, a shell's read).
+// Keys such as C-c go through the terminal, so C-c interrupts the task's
+// foreground process group. A finished task is a conflict: nothing reads
+// its terminal any more.
+func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
+	if opts.Text == "" && !opts.Enter && len(opts.Keys) == 0 {
+		return Errorf(KindInvalid, "nothing to send; give TEXT or --key KEY")
+	}
+	if strings.IndexByte(opts.Text, 0) >= 0 {
+		return Errorf(KindInvalid, "the text contains a NUL byte, which cannot be typed")
+	}
+	for _, k := range opts.Keys {
+		if err := ValidateKey(k); err != nil {
+			return err
+		}
+	}
+	if t.State.Finished() {
+		return Errorf(KindConflict, "task %s (%s) has %s; nothing reads its input any more", t.Name, t.ID, finishedText(t))
+	}
+	if t.window == nil || t.window.Pane == "" {
+		return Errorf(KindConflict, "task %s (%s) has no tmux pane yet; try again in a moment", t.Name, t.ID)
+	}
+	if t.window.Socket != m.Tmux.Socket {
+		return Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, t.window.Socket)
+	}
+	pane := t.window.Pane
+	if opts.Text != "" || opts.Enter {
+		if err := m.Tmux.SendText(ctx, pane, opts.Text, opts.Enter); err != nil {
+			return tmuxErr(err, "send to "+t.Name)
+		}
+	}
+	for _, k := range opts.Keys {
+		if err := m.Tmux.SendKey(ctx, pane, k); err != nil {
+			return tmuxErr(err, "send "+k+" to "+t.Name)
+		}
+	}
+	return nil
+}
+
+// finishedText says how a finished task ended: "exited 3", "been killed
+// by SIGTERM", "been lost".
+func finishedText(t *Task) string {
+	switch {
+	case t.State == Exited && t.ExitCode != nil:
+		s := "exited " + strconv.Itoa(*t.ExitCode)
+		if t.NextRestartAt != nil {
+			s += " and is waiting to restart"
+		}
+		return s
+	case t.State == Killed && t.Signal != nil:
+		return "been killed by " + *t.Signal
+	}
+	return "been " + string(t.State)
+}
+
+// keyNames are tmux's names for keys (key-string.c), lower-cased; tmux
+// matches them without regard to case.
+var keyNames = map[string]bool{}
+
+func init() {
+	for _, k := range strings.Fields(`IC Insert DC Delete Home End NPage PageDown PgDn PPage PageUp PgUp
+		Tab BTab Space BSpace Enter Escape Up Down Left Right
+		KP/ KP* KP- KP7 KP8 KP9 KP+ KP4 KP5 KP6 KP1 KP2 KP3 KPEnter KP0 KP.`) {
+		keyNames[strings.ToLower(k)] = true
+	}
+	for i := 1; i <= 12; i++ {
+		keyNames["f"+strconv.Itoa(i)] = true
+	}
+}
+
+// ValidateKey checks a key in tmux's syntax: modifiers C-, M- and S- (or
+// ^ for Ctrl) before a key name (Enter, Up, F5, ...) or one character.
+// tmux would type an unknown name as literal text instead of failing, so
+// bgmux refuses it.
+func ValidateKey(key string) error {
+	k := key
+	for {
+		if len(k) > 2 && k[1] == '-' && strings.ContainsRune("CcMmSs", rune(k[0])) {
+			k = k[2:]
+			continue
+		}
+		if len(k) > 1 && k[0] == '^' {
+			k = k[1:]
+			continue
+		}
+		break
+	}
+	if keyNames[strings.ToLower(k)] || utf8.RuneCountInString(k) == 1 && k >= " " && k != "\x7f" {
+		return nil
+	}
+	return Errorf(KindInvalid, "unknown key %q; use tmux key names such as Enter, Escape, Tab, Up, C-c, M-x, F5, or one character (send text as TEXT)", key)
+}
