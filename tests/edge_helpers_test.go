@@ -70,17 +70,6 @@ func edgeLogLines(t testing.TB, e *env, ref string, extra ...string) edgeLogs {
 	return l
 }
 
-// edgeUseConfig writes yaml to a config file in the test's temp area and
-// points BGMUX_CONFIG at it.
-func edgeUseConfig(t testing.TB, e *env, yaml string) string {
-	t.Helper()
-	p := filepath.Join(filepath.Dir(e.State), "config.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.Extra = append(e.Extra, "BGMUX_CONFIG="+p)
-	return p
-}
 
 // edgePanes lists every pane of the test's tmux server as
 // "pane window @bgmux_id" lines, sorted; ok is false when no server runs.

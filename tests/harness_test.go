@@ -298,3 +298,15 @@ func pidAlive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z'
 }
+
+// useConfig writes yaml to a config file beside the test's state dir and
+// points BGMUX_CONFIG at it for every later invocation.
+func (e *env) useConfig(yaml string) string {
+	e.t.Helper()
+	p := filepath.Join(filepath.Dir(e.State), "config.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.Extra = append(e.Extra, "BGMUX_CONFIG="+p)
+	return p
+}

@@ -93,15 +93,6 @@ func lpKill(t testing.TB, pid int, sig syscall.Signal) {
 	}
 }
 
-// lpUseConfig writes a config file for e and points BGMUX_CONFIG at it.
-func lpUseConfig(t testing.TB, e *env, yaml string) {
-	t.Helper()
-	p := filepath.Join(filepath.Dir(e.State), "lost-test-config.yaml")
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.Extra = append(e.Extra, "BGMUX_CONFIG="+p)
-}
 
 // TestSupervisorKilledIsLost SIGKILLs the supervisor of a running task: the
 // task is lost from the very next status (never running), its log is still
@@ -289,7 +280,7 @@ func TestStopFinishedTaskIsNoop(t *testing.T) {
 func TestStopEscalatesToKill(t *testing.T) {
 	e := newEnv(t)
 	// A long configured grace: if --grace were ignored, stop would take it.
-	lpUseConfig(t, e, "stop_grace: 60s\n")
+	e.useConfig("stop_grace: 60s\n")
 	tk := e.start("--name", "stubborn", "--", `trap "" TERM; echo trapped; sleep 1000; echo after-sleep`)
 	if tk.State != "running" || tk.PID == nil {
 		t.Fatalf("just started: %+v, want running with a pid", tk)
@@ -351,7 +342,7 @@ time.sleep(1000)
 // instead of waiting out the grace period and then some.
 func TestStopIgnoresZombies(t *testing.T) {
 	e := newEnv(t)
-	lpUseConfig(t, e, "stop_grace: 60s\n")
+	e.useConfig("stop_grace: 60s\n")
 	if err := os.WriteFile(filepath.Join(e.Dir, "zombie.py"), []byte(lpZombieMaker), 0o644); err != nil {
 		t.Fatal(err)
 	}

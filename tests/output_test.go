@@ -50,7 +50,7 @@ func TestOutputFirstLineIsLogged(t *testing.T) {
 // keeps only a small part of it.
 func TestOutputLogBeyondScrollback(t *testing.T) {
 	e := newEnv(t)
-	edgeUseConfig(t, e, "history_limit: 2000\n")
+	e.useConfig("history_limit: 2000\n")
 	const n = 200000
 	tk := e.start("--name", "numbers", "--", "seq", "1", strconv.Itoa(n))
 	got := e.waitState(tk.ID, 60*time.Second, func(t task) bool {
