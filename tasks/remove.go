@@ -11,12 +11,16 @@ import (
 // is removed, so a refusal changes nothing.
 func (m *Manager) Remove(ctx context.Context, ts []*Task, force bool) error {
 	for _, t := range ts {
-		if !t.State.Finished() && !force {
-			return Errorf(KindConflict, "task %s (%s) is %s; stop it first or pass --force", t.Name, t.ID, t.State)
+		if t.Live() && !force {
+			what := string(t.State)
+			if t.State.Finished() {
+				what += " and waiting to restart"
+			}
+			return Errorf(KindConflict, "task %s (%s) is %s; stop it first or pass --force", t.Name, t.ID, what)
 		}
 	}
 	for _, t := range ts {
-		if !t.State.Finished() || t.liveGroup() != 0 {
+		if t.Live() || t.liveGroup() != 0 {
 			if _, err := m.Stop(ctx, t, StopOptions{Signal: "KILL"}); err != nil {
 				return err
 			}
@@ -64,7 +68,7 @@ func (m *Manager) Prune(ctx context.Context, opts PruneOptions) ([]*Task, error)
 	now := time.Now()
 	var victims []*Task
 	for _, t := range ts {
-		if !t.State.Finished() || t.liveGroup() != 0 {
+		if t.Live() || t.liveGroup() != 0 {
 			continue
 		}
 		ended := t.CreatedAt

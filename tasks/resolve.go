@@ -79,7 +79,7 @@ func (m *Manager) Resolve(ref string) (string, error) {
 // most recently created.
 func pickByName(ts []*Task) *Task {
 	sort.SliceStable(ts, func(i, j int) bool {
-		li, lj := !ts[i].State.Finished(), !ts[j].State.Finished()
+		li, lj := ts[i].Live(), ts[j].Live()
 		if li != lj {
 			return li
 		}

@@ -132,6 +132,14 @@ func TestRestartAlwaysStopEndsPolicy(t *testing.T) {
 	if pending.State != "exited" || pending.ExitCode == nil || *pending.ExitCode != 0 {
 		t.Fatalf("between runs: %+v", pending)
 	}
+	// A task waiting to restart is live: prune keeps it, rm refuses it.
+	e.must("prune")
+	if r := e.run("rm", "loop"); r.Code != 1 || !strings.Contains(r.Err, "restart") {
+		t.Fatalf("rm of a task waiting to restart: exit %d %s", r.Code, r.Err)
+	}
+	if _, err := os.Stat(filepath.Join(e.State, "tasks", pending.ID)); err != nil {
+		t.Fatalf("prune or rm removed a task waiting to restart: %v", err)
+	}
 	e.must("stop", "loop")
 	var r lpRun
 	scReadSidecar(t, e, pending.ID, "run", &r)
