@@ -70,7 +70,6 @@ func edgeLogLines(t testing.TB, e *env, ref string, extra ...string) edgeLogs {
 	return l
 }
 
-
 // edgePanes lists every pane of the test's tmux server as
 // "pane window @bgmux_id" lines, sorted; ok is false when no server runs.
 func edgePanes(e *env) (panes []string, ok bool) {

@@ -93,7 +93,6 @@ func lpKill(t testing.TB, pid int, sig syscall.Signal) {
 	}
 }
 
-
 // TestSupervisorKilledIsLost SIGKILLs the supervisor of a running task: the
 // task is lost from the very next status (never running), its log is still
 // readable, and stop still ends the child it left behind.
