@@ -90,7 +90,7 @@ func newApp(stdio IO) *ucli.App {
 		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio),
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
-		waitCommand(stdio), sendCommand(stdio),
+		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
