@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"github.com/bgmux/bgmux/tasks"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	"golang.org/x/term"
 )
 
@@ -106,5 +106,5 @@ func progressText(elapsed time.Duration, line string, width int) string {
 	if strings.TrimSpace(line) != "" {
 		head += "  " + line
 	}
-	return ansi.Truncate(head, max(width-1, 1), "…")
+	return tasks.TruncateWidth(head, max(width-1, 1), "…")
 }

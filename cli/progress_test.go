@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
+	"github.com/bgmux/bgmux/tasks"
 	"golang.org/x/term"
 )
 
@@ -55,7 +55,7 @@ func TestProgressDraw(t *testing.T) {
 	if !strings.HasPrefix(got, "\r\x1b[K⏳ 3.2s  hello world") {
 		t.Fatalf("first draw %q", got)
 	}
-	if w := ansi.StringWidth(strings.TrimPrefix(got, "\r\x1b[K")); w > 23 {
+	if w := tasks.StringWidth(strings.TrimPrefix(got, "\r\x1b[K")); w > 23 {
 		t.Fatalf("drawn %d columns on a 24-column terminal: %q", w, got)
 	}
 	if !strings.HasSuffix(got, "…") || strings.ContainsAny(strings.TrimPrefix(got, "\r\x1b[K"), "\t\x1b") {
