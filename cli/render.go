@@ -82,7 +82,7 @@ func commandText(t *tasks.Task) string {
 	if t.Command != nil {
 		return *t.Command
 	}
-	return strings.Join(t.Argv, " ")
+	return tasks.QuoteArgv(t.Argv)
 }
 
 // oneLine keeps a command readable in a table: control characters are

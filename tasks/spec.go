@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"encoding/json"
+	"github.com/bgmux/bgmux/tmuxctl"
 	"path/filepath"
 	"strings"
 	"time"
@@ -157,7 +158,17 @@ func (s *Spec) CommandLine() string {
 	if s.Command != nil {
 		return *s.Command
 	}
-	return strings.Join(s.Argv, " ")
+	return QuoteArgv(s.Argv)
+}
+
+// QuoteArgv renders an argv as a shell would need it typed, quoting words
+// that need it, so a displayed command can be copied and run.
+func QuoteArgv(argv []string) string {
+	words := make([]string, len(argv))
+	for i, a := range argv {
+		words[i] = tmuxctl.ShellQuote(a)
+	}
+	return strings.Join(words, " ")
 }
 
 // MaxNameLen is the longest task name accepted.
