@@ -3,8 +3,11 @@ package tasks
 import (
 	"bytes"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
-	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/ansi/parser"
+	"golang.org/x/text/width"
 )
 
 // CleanText turns terminal output into the lines a person would have seen
@@ -19,10 +22,16 @@ import (
 // lines as data. Invalid UTF-8 is kept as it is (the JSON encoder
 // replaces it); the result never holds ESC or a carriage return.
 //
-// Escape sequences are delimited by github.com/charmbracelet/x/ansi's
-// decoder. Because lines are replayed one at a time, an unterminated
-// sequence (an OSC title missing its BEL, say) hides at most the rest of
-// its line.
+// Escape sequences are delimited by the DEC ANSI state machine of
+// github.com/charmbracelet/x/ansi/parser (the VT500 parser of
+// vt100.net/emu/dec_ansi_parser), fed one byte at a time as a terminal
+// does; control characters inside a CSI or ESC sequence act as they
+// would on a terminal. The stream is taken as UTF-8: a byte of 0x80 or
+// more is text (or string data inside OSC, DCS, SOS, PM and APC), never
+// an 8-bit C1 control, so a title in Chinese does not end at the 0x9c
+// (ST) inside one of its characters. Because lines are replayed one at a
+// time, an unterminated sequence (an OSC title missing its BEL, say)
+// hides at most the rest of its line.
 func CleanText(data []byte) string {
 	var b strings.Builder
 	b.Grow(len(data))
@@ -54,9 +63,14 @@ func cleanLine(line []byte) string {
 // blanks; a real terminal stops at its width.
 const maxMoveColumn = 512
 
-// cell is one column of a lineScreen. A glyph (a grapheme, or a tab) that
-// spans w columns is stored in its first cell with w set; the cells it
-// covers to the right have w == 0. A blank cell has s == "" and w == 1.
+// maxParam bounds a CSI parameter's value; larger ones are clamped, as
+// terminals do, so that many digits cannot overflow.
+const maxParam = 1 << 20
+
+// cell is one column of a lineScreen. A glyph (a character with the
+// zero-width marks that follow it, or a tab) that spans w columns is
+// stored in its first cell with w set; the cells it covers to the right
+// have w == 0. A blank cell has s == "" and w == 1.
 type cell struct {
 	s string
 	w int
@@ -76,6 +90,28 @@ type lineScreen struct {
 	out   []byte
 }
 
+// csiSeq is what CleanText keeps of a CSI sequence while the parser reads
+// it: only the first parameter is needed, so any number of parameters is
+// safe.
+type csiSeq struct {
+	prefix byte // private marker '<', '=', '>' or '?'; 0 when none
+	first  int  // the first parameter; 0 when missing
+	params int  // separators (';' or ':') seen so far
+	odd    bool // intermediate or misplaced bytes: not a command CleanText applies
+}
+
+// param adds a parameter byte ('0'-'9', ':' or ';').
+func (q *csiSeq) param(c byte) {
+	switch {
+	case c >= '0' && c <= '9':
+		if q.params == 0 {
+			q.first = min(q.first*10+int(c-'0'), maxParam)
+		}
+	case c == ';' || c == ':':
+		q.params++
+	}
+}
+
 // plain reports whether line can be shown as it is: no control
 // characters other than tab (a trailing CR of CRLF excepted).
 func plain(line []byte) bool {
@@ -87,6 +123,17 @@ func plain(line []byte) bool {
 	return true
 }
 
+// stringState reports whether the parser is inside the data of an OSC,
+// DCS, SOS, PM or APC string.
+func stringState(s parser.State) bool {
+	switch s {
+	case parser.OscStringState, parser.DcsStringState, parser.SosStringState,
+		parser.PmStringState, parser.ApcStringState:
+		return true
+	}
+	return false
+}
+
 func (ln *lineScreen) clean(line []byte) string {
 	if n := len(line); n > 0 && line[n-1] == '\r' && plain(line[:n-1]) {
 		return string(line[:n-1])
@@ -94,69 +141,117 @@ func (ln *lineScreen) clean(line []byte) string {
 	if plain(line) {
 		return string(line)
 	}
+	// Glyphs are slices of one copy of the line.
+	s := string(line)
 	ln.cells, ln.col = ln.cells[:0], 0
-	state := byte(ansi.NormalState)
-	for len(line) > 0 {
-		c := line[0]
-		if state == ansi.NormalState && c >= 0x80 && c < 0xc0 {
-			// A stray continuation byte: invalid UTF-8 for the JSON
-			// encoder to replace, not an 8-bit C1 control (a UTF-8
-			// terminal does not take 0x9b for CSI).
-			ln.put(string(line[:1]), 1)
-			line = line[1:]
+	state := parser.GroundState
+	var csi csiSeq
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x80 {
+			if stringState(state) {
+				i++ // string data
+				continue
+			}
+			// Text; it cancels an unfinished escape sequence.
+			state = parser.GroundState
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				// Invalid UTF-8, kept for the JSON encoder to replace.
+				n = invalidLen(s[i:])
+				ln.put(s[i:i+n], 1)
+			} else {
+				ln.text(s[i:i+n], r)
+			}
+			i += n
 			continue
 		}
-		seq, width, n, next := ansi.DecodeSequence(line, state, nil)
-		if n <= 0 {
-			seq, n, width = line[:1], 1, 1
-		}
-		if state == ansi.NormalState && next == ansi.NormalState && len(seq) > 0 && seq[0] >= 0x20 && seq[0] != 0x7f {
-			// Text. A grapheme never holds a control character, but
-			// make sure of it for odd input.
-			if i := bytes.IndexFunc(seq, func(r rune) bool { return r < 0x20 || r == 0x7f }); i > 0 {
-				seq, n = seq[:i], i
+		next, action := parser.Table.Transition(state, c)
+		switch action {
+		case parser.PrintAction:
+			ln.put(s[i:i+1], 1)
+		case parser.ExecuteAction:
+			ln.control(c)
+		case parser.ClearAction:
+			csi = csiSeq{}
+		case parser.PrefixAction:
+			csi.prefix = c
+		case parser.ParamAction:
+			csi.param(c)
+		case parser.CollectAction:
+			csi.odd = true // an intermediate byte
+		case parser.IgnoreAction:
+			if state == parser.CsiParamState && c != 0x7f {
+				csi.odd = true // a private marker after a parameter
 			}
-			ln.text(string(seq), width)
-		} else if next == ansi.NormalState {
-			ln.control(seq)
+		case parser.DispatchAction:
+			switch state {
+			case parser.CsiEntryState, parser.CsiParamState, parser.CsiIntermediateState:
+				ln.csi(csi, c)
+			}
+			// Other sequences (ESC, OSC, DCS, ...) change nothing on
+			// the line.
 		}
-		// Otherwise the sequence runs to the end of the line: it is
-		// dropped whole.
-		line, state = line[n:], next
+		state = next
+		i++
 	}
+	// A sequence still open at the end of the line is dropped whole.
 	return ln.render()
 }
 
-// control applies a control character or a complete escape sequence.
-func (ln *lineScreen) control(seq []byte) {
-	if len(seq) == 1 {
-		switch seq[0] {
-		case '\r':
-			ln.col = 0
-		case '\b':
-			if ln.col > 0 {
-				ln.col--
-			}
-		case '\t':
-			ln.tab()
+// invalidLen is the length of the invalid UTF-8 at the start of s that a
+// terminal shows as one replacement character: the start of a multi-byte
+// sequence and as many of its continuation bytes as follow it (the
+// "maximal subpart" of Unicode's chapter 3), or a single byte.
+func invalidLen(s string) int {
+	c := s[0]
+	need, lo, hi := 0, byte(0x80), byte(0xbf)
+	switch {
+	case c >= 0xc2 && c <= 0xdf:
+		need = 2
+	case c >= 0xe0 && c <= 0xef:
+		need = 3
+		if c == 0xe0 {
+			lo = 0xa0 // not overlong
+		} else if c == 0xed {
+			hi = 0x9f // not a surrogate
 		}
-		return
-	}
-	if !ansi.HasCsiPrefix(seq) || len(seq) < 3 {
-		return
-	}
-	final := seq[len(seq)-1]
-	body := seq[2 : len(seq)-1]
-	if len(body) > 0 && body[0] >= '<' && body[0] <= '?' {
-		if !(body[0] == '?' && final == 'K') { // DECSEL erases like EL
-			return
+	case c >= 0xf0 && c <= 0xf4:
+		need = 4
+		if c == 0xf0 {
+			lo = 0x90
+		} else if c == 0xf4 {
+			hi = 0x8f // not beyond U+10FFFF
 		}
-		body = body[1:]
 	}
-	n, ok := firstParam(body)
-	if !ok {
+	n := 1
+	for n < need && n < len(s) && s[n] >= lo && s[n] <= hi {
+		n++
+		lo, hi = 0x80, 0xbf
+	}
+	return n
+}
+
+// control applies a control character.
+func (ln *lineScreen) control(c byte) {
+	switch c {
+	case '\r':
+		ln.col = 0
+	case '\b':
+		if ln.col > 0 {
+			ln.col--
+		}
+	case '\t':
+		ln.tab()
+	}
+}
+
+// csi applies a complete CSI sequence with the given final byte.
+func (ln *lineScreen) csi(q csiSeq, final byte) {
+	if q.odd || q.prefix != 0 && !(q.prefix == '?' && final == 'K') { // DECSEL erases like EL
 		return
 	}
+	n := q.first
 	switch final {
 	case 'K':
 		ln.eraseLine(n)
@@ -171,22 +266,32 @@ func (ln *lineScreen) control(seq []byte) {
 	}
 }
 
-// firstParam reads the first numeric parameter of a CSI sequence's body
-// (0 when missing); ok is false when the body has intermediate bytes,
-// which make it a different command.
-func firstParam(body []byte) (n int, ok bool) {
-	i := 0
-	for ; i < len(body) && body[i] >= '0' && body[i] <= '9'; i++ {
-		if n < 1<<20 {
-			n = n*10 + int(body[i]-'0')
+// runeWidth is the number of columns a terminal gives r on its own: 2 for
+// East Asian wide and fullwidth characters and regional indicators, 0 for
+// marks that join the character before them (combining marks, format
+// characters such as ZWJ and variation selectors, conjoining Hangul
+// vowels and final consonants, C1 control code points), 1 otherwise.
+// lineScreen.text adds the joins of emoji sequences.
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x300:
+		if r >= 0x80 && r < 0xa0 || r == 0xad { // C1 controls, soft hyphen
+			return 0
 		}
+		return 1
+	case r >= 0x1160 && r <= 0x11ff, r >= 0xd7b0 && r <= 0xd7ff: // Hangul jungseong and jongseong
+		return 0
+	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		return 0
 	}
-	for ; i < len(body); i++ {
-		if c := body[i]; !(c >= '0' && c <= '9' || c == ';' || c == ':') {
-			return 0, false
-		}
+	if isFlagHalf(r) {
+		return 2 // a lone one is drawn as a letter in a box
 	}
-	return n, true
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
 }
 
 func (ln *lineScreen) moveTo(col int) {
@@ -210,26 +315,72 @@ func (ln *lineScreen) tab() {
 	ln.put("\t", w)
 }
 
-// text writes a grapheme of the given width at the cursor.
-func (ln *lineScreen) text(s string, width int) {
-	if width > 0 {
-		ln.put(s, width)
-		return
-	}
-	// A zero-width grapheme (a combining mark after ASCII, say) joins
-	// the glyph to its left.
+// text writes the character r, encoded as s, at the cursor. A zero-width
+// one (a combining mark after ASCII, say), any character after a
+// zero-width joiner (the parts of an emoji ZWJ sequence), an emoji skin
+// tone and the second regional indicator of a flag join the glyph to the
+// left of the cursor instead, as in a terminal that clusters graphemes;
+// VARIATION SELECTOR-16 makes a one-column glyph two columns wide.
+func (ln *lineScreen) text(s string, r rune) {
+	w := runeWidth(r)
 	if c := ln.col - 1; c >= 0 && c < len(ln.cells) {
 		c = ln.start(c)
-		if g := ln.cells[c].s; g != "" && g != "\t" {
+		g := ln.cells[c]
+		if g.s != "" && g.s != "\t" && joins(g.s, r, w) {
 			// Past maxGlyph bytes more marks are invisible anyway;
 			// dropping them keeps a flood of them linear.
-			if len(g)+len(s) <= maxGlyph {
-				ln.cells[c].s = g + s
+			if len(g.s)+len(s) <= maxGlyph {
+				ln.cells[c].s = g.s + s
+				if r == 0xfe0f && g.w == 1 && c+1 == ln.col {
+					ln.widen(c)
+				}
 			}
 			return
 		}
 	}
-	ln.put(s, 1)
+	ln.put(s, max(w, 1))
+}
+
+// joins reports whether the character r of width w joins the glyph g.
+func joins(g string, r rune, w int) bool {
+	return w == 0 ||
+		len(g) > len(zwj) && strings.HasSuffix(g, zwj) ||
+		isSkinTone(r) ||
+		isFlagHalf(r) && isFlagHalf(single(g))
+}
+
+// widen makes the one-column glyph in cell c, just left of the cursor,
+// two columns wide: VARIATION SELECTOR-16 asks for the emoji
+// presentation of the character before it (⚠️ rather than ⚠).
+func (ln *lineScreen) widen(c int) {
+	if ln.col < len(ln.cells) {
+		ln.clear(ln.col)
+	} else {
+		ln.cells = append(ln.cells, blank)
+	}
+	ln.cells[c].w = 2
+	ln.cells[ln.col] = cell{}
+	ln.col++
+}
+
+// zwj is ZERO WIDTH JOINER.
+const zwj = "\u200d"
+
+// isSkinTone reports whether r is an emoji modifier (a skin tone).
+func isSkinTone(r rune) bool { return r >= 0x1f3fb && r <= 0x1f3ff }
+
+// isFlagHalf reports whether r is a regional indicator, two of which
+// make a flag.
+func isFlagHalf(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
+
+// single returns the character s consists of, or -1 when s is not one
+// character.
+func single(s string) rune {
+	r, n := utf8.DecodeRuneInString(s)
+	if n != len(s) {
+		return -1
+	}
+	return r
 }
 
 // put writes a glyph of width w at the cursor and moves past it.

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 func TestCleanText(t *testing.T) {
@@ -80,25 +78,99 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-// The decoder of charmbracelet/x/ansi v0.11.9 panics (index out of range)
-// on a CSI sequence of more than 32 parameters when given a Parser to
-// collect them; CleanText passes no Parser and reads the one parameter it
-// needs itself. This test pins the defect: when it fails, the library has
-// been fixed and the workaround may go.
-func TestAnsiDecoderParamsDefect(t *testing.T) {
-	seq := "\x1b[" + strings.Repeat("1;", 40) + "5K"
-	panicked := func() (p bool) {
-		defer func() { p = recover() != nil }()
-		ansi.DecodeSequence(seq, ansi.NormalState, ansi.NewParser())
-		return false
-	}()
-	if !panicked {
-		t.Fatal("ansi.DecodeSequence no longer panics on many CSI parameters with a Parser; the defect is fixed")
+// CSI sequences are read by the parser one byte at a time and only their
+// first parameter is kept, so any number of parameters is safe (the
+// decoder of charmbracelet/x/ansi v0.11.9 that CleanText used before
+// panicked past 32 when asked to collect them).
+func TestCleanTextManyParams(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"40 params, first applies", "abcdef\x1b[3D\x1b[" + strings.Repeat("1;", 40) + "5K\n", "    ef\n"},
+		{"33 params erase whole line", "abc\x1b[" + strings.Repeat("2;", 32) + "2Kx\n", "   x\n"},
+		{"1000 sub-params", "a\x1b[" + strings.Repeat("38:2:", 500) + "mb\n", "ab\n"},
+		{"1000 empty params", "ab\x1b[" + strings.Repeat(";", 1000) + "Dc\n", "ac\n"},
+		{"huge first param, many more", "ab\x1b[" + strings.Repeat("9", 40) + strings.Repeat(";7", 40) + "Dc\n", "cb\n"},
+		{"many params unterminated", "ab\x1b[" + strings.Repeat("1;", 5000), "ab"},
 	}
-	// Without a Parser it delimits the sequence fine.
-	got, _, n, _ := ansi.DecodeSequence(seq, ansi.NormalState, nil)
-	if n != len(seq) || got != seq {
-		t.Fatalf("DecodeSequence without a parser: %q (%d bytes)", got, n)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := CleanText([]byte(c.in))
+			if got != c.want {
+				t.Fatalf("CleanText(%q) = %q, want %q", c.in, got, c.want)
+			}
+			checkClean(t, []byte(c.in), got)
+		})
+	}
+}
+
+// Cases of the byte-at-a-time parser and the rune widths.
+func TestCleanTextParser(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		// 最 is e6 9c 80: its 0x9c is not an 8-bit ST.
+		{"osc title with cjk", "\x1b]0;最新\aok\n", "ok\n"},
+		{"osc title with cjk st", "\x1b]2;本\x1b\\ok\n", "ok\n"},
+		{"apc with utf8", "\x1b_Gé=1\x1b\\ok\n", "ok\n"},
+		{"utf8 cancels a csi", "\x1b[3界x\n", "界x\n"},
+		{"c1 byte cancels a csi", "\x1b[3\x9bx\n", "\x9bx\n"},
+		{"cr inside a csi", "abc\x1b[\r2CX\n", "abX\n"},
+		{"backspace inside a csi", "abc\x1b[1\bDX\n", "aXc\n"},
+		{"esc inside a csi restarts", "abc\x1b[5\x1b[2DX\n", "aXc\n"},
+		{"can cancels a csi", "abc\x1b[2\x18DX\n", "abcDX\n"},
+		{"intermediate byte: not a move", "abc\x1b[2 DX\n", "abcX\n"},
+		{"marker after a param: not a move", "abc\x1b[2?DX\n", "abcX\n"},
+		{"private marker: not an erase", "abc\r\x1b[>Kx\n", "xbc\n"},
+		{"decsel erases", "abc\r\x1b[?Kx\n", "x\n"},
+		{"del inside a csi ignored", "abc\x1b[2\x7fDX\n", "aXc\n"},
+		{"osc ended by csi", "a\x1b]0;t\x1b[1Db\n", "b\n"},
+		{"sos removed", "\x1bXhidden\x1b\\x\n", "x\n"},
+		{"pm removed", "\x1b^hidden\x1b\\x\n", "x\n"},
+		{"fullwidth", "ＡＢ\rx\n", "x Ｂ\n"},
+		{"halfwidth katakana", "ｱｲ\rx\n", "xｲ\n"},
+		{"emoji wide", "😀b\r\x1b[2Cx\n", "😀x\n"},
+		{"emoji zwj sequence one glyph", "👩\u200d💻b\r\x1b[2Cx\n", "👩\u200d💻x\n"},
+		{"lone zwj joins nothing", "\x1b[m\u200d界b\r\x1b[3Cx\n", "\u200d界x\n"},
+		{"emoji skin tone joins", "👍🏽b\r\x1b[2Cx\n", "👍🏽x\n"},
+		{"lone skin tone is wide", "\x1b[m🏽\r\x1b[2Cx\n", "🏽x\n"},
+		{"skin tone after ascii joins", "a🏽b\r\x1b[1Cx\n", "a🏽x\n"},
+		{"flag is one glyph", "🇯🇵b\r\x1b[2Cx\n", "🇯🇵x\n"},
+		{"two flags", "🇯🇵🇫🇷b\r\x1b[4Cx\n", "🇯🇵🇫🇷x\n"},
+		{"lone regional indicator is wide", "\x1b[m🇯b\r\x1b[2Cx\n", "🇯x\n"},
+		{"emoji presentation is wide", "❤\ufe0fb\r\x1b[2Cx\n", "❤\ufe0fx\n"},
+		{"emoji presentation over text", "abcd\r⚠\ufe0f\n", "⚠\ufe0fcd\n"},
+		{"emoji presentation over a wide char", "a界b\r⚠\ufe0f\n", "⚠\ufe0f b\n"},
+		{"emoji presentation at end", "\x1b[m⚠\ufe0f\n", "⚠\ufe0f\n"},
+		{"emoji presentation after a move", "a\x1b[C\ufe0fb\n", "a \ufe0fb\n"},
+		{"text presentation", "\x1b[m⚠\ufe0eb\n", "⚠\ufe0eb\n"},
+		{"conjoining hangul", "\u1100\u1161b\r\x1b[2Cx\n", "\u1100\u1161x\n"},
+		{"enclosing mark", "1\u20e3b\r\x1b[1Cx\n", "1\u20e3x\n"},
+		{"mark at line start", "\x1b[m\u0301a\n", "\u0301a\n"},
+		{"mark after a tab", "\x1b[m\t\u0301a\n", "\t\u0301a\n"},
+		{"marks bounded", "\x1b[mx" + strings.Repeat("\u0301", 100) + "\n", "x" + strings.Repeat("\u0301", 31) + "\n"},
+		{"encoded replacement char is text", "\x1b[m\ufffdb\n", "\ufffdb\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := CleanText([]byte(c.in))
+			if got != c.want {
+				t.Fatalf("CleanText(%q) = %q, want %q", c.in, got, c.want)
+			}
+			checkClean(t, []byte(c.in), got)
+		})
+	}
+}
+
+func TestRuneWidth(t *testing.T) {
+	for r, want := range map[rune]int{
+		'a': 1, 'é': 1, '界': 2, 'Ａ': 2, 'ｱ': 1, '😀': 2, 0x20000: 2, '\u3000': 2,
+		'\u0301': 0, '\u20e3': 0, '\u200d': 0, '\ufe0f': 0, '\u00ad': 0, '\u0085': 0,
+		'\u1161': 0, '\U0001f3fd': 2, '\ufffd': 1, '\U0001f1ef': 2, '\ue000': 1,
+	} {
+		if got := runeWidth(r); got != want {
+			t.Errorf("runeWidth(%U) = %d, want %d", r, got, want)
+		}
 	}
 }
 
