@@ -242,6 +242,9 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
 	s.writeRun(rec)
+	// The supervisor now mostly waits: hand start-up garbage back to the
+	// system, so hundreds of live tasks cost little memory.
+	debug.FreeOSMemory()
 
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
