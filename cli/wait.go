@@ -110,38 +110,6 @@ func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Ta
 	return res, err
 }
 
-// waitView is the --json result of wait and start --wait-for, and what
-// the text output is rendered from.
-type waitView struct {
-	Matched bool `json:"matched"`
-	Timeout bool `json:"timeout"`
-	// Ended: the run ended first; ExitStatus is its status (exit code,
-	// 128+n for signal n, 1 when lost).
-	Ended      bool     `json:"ended"`
-	ExitStatus *int     `json:"exit_status"`
-	Line       *string  `json:"line,omitempty"`
-	Offset     *int64   `json:"offset,omitempty"`
-	Groups     []string `json:"groups,omitempty"`
-	// Elapsed is the time waited, in seconds.
-	Elapsed float64     `json:"elapsed"`
-	Tail    []string    `json:"tail,omitempty"`
-	Task    *tasks.Task `json:"task"`
-}
-
-func newWaitView(res *tasks.WaitResult) *waitView {
-	v := &waitView{Matched: res.Matched, Timeout: res.TimedOut, Ended: res.Ended, Groups: res.Groups,
-		Elapsed: float64(res.Elapsed.Milliseconds()) / 1000, Task: res.Task}
-	if res.Matched {
-		line, off := res.Line, res.Offset
-		v.Line, v.Offset = &line, &off
-	}
-	if res.Ended {
-		st := res.Status
-		v.ExitStatus = &st
-	}
-	return v
-}
-
 // status is bgmux's exit status for a wait result: 0 for a match, 124 for
 // a timeout, the task's status when it ended (with --for, 1 in place of 0:
 // nothing matched).
@@ -162,7 +130,7 @@ func (s *waitSpec) status(res *tasks.WaitResult) int {
 // id first, and the last lines of output when nothing matched.
 func (s *waitSpec) report(stdio IO, res *tasks.WaitResult, forStart bool) error {
 	t := res.Task
-	v := newWaitView(res)
+	v := res.Report()
 	code := s.status(res)
 	if forStart && code != 0 {
 		v.Tail = res.Tail

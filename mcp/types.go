@@ -115,38 +115,10 @@ type TaskList struct {
 
 // WaitResult is the result of wait_task and of start_task with wait_for:
 // the document of bgmux wait --json and bgmux start --wait-for --json.
-type WaitResult struct {
-	Matched bool `json:"matched"`
-	Timeout bool `json:"timeout"`
-	// Ended is set when the run ended first; ExitStatus is then its
-	// status: the exit code, 128+n for signal n, 1 for a lost task.
-	Ended      bool     `json:"ended"`
-	ExitStatus *int     `json:"exit_status"`
-	Line       *string  `json:"line,omitempty"`
-	Offset     *int64   `json:"offset,omitempty"`
-	Groups     []string `json:"groups,omitempty"`
-	// Elapsed is the time waited, in seconds.
-	Elapsed float64 `json:"elapsed"`
-	// Tail holds the last lines of output when start_task's wait did not
-	// match.
-	Tail []string    `json:"tail,omitempty"`
-	Task *tasks.Task `json:"task"`
-}
+type WaitResult = tasks.WaitReport
 
 // newWaitResult renders a tasks.WaitResult as the CLI does.
-func newWaitResult(res *tasks.WaitResult) *WaitResult {
-	v := &WaitResult{Matched: res.Matched, Timeout: res.TimedOut, Ended: res.Ended, Groups: res.Groups,
-		Elapsed: float64(res.Elapsed.Milliseconds()) / 1000, Task: res.Task}
-	if res.Matched {
-		line, off := res.Line, res.Offset
-		v.Line, v.Offset = &line, &off
-	}
-	if res.Ended {
-		st := res.Status
-		v.ExitStatus = &st
-	}
-	return v
-}
+func newWaitResult(res *tasks.WaitResult) *WaitResult { return res.Report() }
 
 // SendResult is the result of send_input: bgmux send --json.
 type SendResult struct {

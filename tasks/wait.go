@@ -508,3 +508,40 @@ func (s *lineScanner) flush() ([]byte, int64, bool) {
 	s.partial = nil
 	return line, off, true
 }
+
+// WaitReport is the JSON document of a wait (bgmux wait --json, start
+// --wait-for --json, and the MCP wait_task/start_task results): one shape
+// for every front end.
+type WaitReport struct {
+	Matched bool `json:"matched"`
+	Timeout bool `json:"timeout"`
+	// Ended is set when the run ended first; ExitStatus is then its
+	// status: the exit code, 128+n for signal n, 1 for a lost task.
+	Ended      bool     `json:"ended"`
+	ExitStatus *int     `json:"exit_status"`
+	Line       *string  `json:"line,omitempty"`
+	Offset     *int64   `json:"offset,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	// Elapsed is the time waited, in seconds.
+	Elapsed float64 `json:"elapsed"`
+	// Tail holds the last lines of output when a start's wait did not
+	// match.
+	Tail []string `json:"tail,omitempty"`
+	Task *Task    `json:"task"`
+}
+
+// Report renders the result as a WaitReport (without Tail, which only
+// start's failure report adds).
+func (res *WaitResult) Report() *WaitReport {
+	v := &WaitReport{Matched: res.Matched, Timeout: res.TimedOut, Ended: res.Ended, Groups: res.Groups,
+		Elapsed: float64(res.Elapsed.Milliseconds()) / 1000, Task: res.Task}
+	if res.Matched {
+		line, off := res.Line, res.Offset
+		v.Line, v.Offset = &line, &off
+	}
+	if res.Ended {
+		st := res.Status
+		v.ExitStatus = &st
+	}
+	return v
+}
