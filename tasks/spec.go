@@ -30,6 +30,12 @@ type Spec struct {
 	MaxRestarts *int `json:"max_restarts,omitempty"`
 	// MaxLogSize bounds output.log and output.log.1 each, in bytes.
 	MaxLogSize int64 `json:"max_log_size,omitempty"`
+	// Declared is the config file that declares this task (bgmux up), ""
+	// for a task started by hand.
+	Declared string `json:"declared,omitempty"`
+	// Autostart marks a declared task that restore brings back after a
+	// reboot or a tmux server loss whatever its restart policy.
+	Autostart bool `json:"autostart,omitempty"`
 }
 
 // specBytes keeps the exact bytes of spec strings that are not valid

@@ -85,7 +85,7 @@ func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe string) error 
 		Cwd:      spec.Cwd,
 		Argv:     []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, id},
 		LogPath:  m.Store.Path(id, PipeFile),
-		Options:  map[string]string{tmuxctl.TaskOption: id},
+		Options:  map[string]string{tmuxctl.TaskOption: id, tmuxctl.StateOption: "running"},
 	})
 	if err != nil {
 		return tmuxErr(err, "start "+spec.Name+": create window")

@@ -108,6 +108,7 @@ func (s *supervisor) main() int {
 		if !restart {
 			break
 		}
+		s.markWindow("restarting", false)
 		if !s.pause(delay) {
 			// Stopped while waiting to restart: the last run is final.
 			ex.NextRestartAt = nil
@@ -119,8 +120,9 @@ func (s *supervisor) main() int {
 		}
 		restarts++
 		runNo++
+		s.markWindow("running", false)
 	}
-	s.closeLog()
+	s.closeLog(finalState(&last))
 	return last.StatusCode()
 }
 
@@ -147,14 +149,30 @@ func (s *supervisor) openLog() {
 	s.logFifo = fifo
 }
 
-// closeLog ends the pane's pipe (so the pipe process does not linger
-// beside a dead pane) and the log.
-func (s *supervisor) closeLog() {
-	if s.pane != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		tmuxctl.New(s.spec.Socket).ClosePipe(ctx, s.pane)
-		cancel()
+// finalState is the window-list state of a finished task.
+func finalState(ex *Exit) string {
+	if ex.ExitCode != nil && *ex.ExitCode == 0 {
+		return "ok"
 	}
+	return "failed"
+}
+
+// markWindow sets the window's state for the window list, closing the
+// pane's output pipe too when closePipe is set (one tmux call).
+func (s *supervisor) markWindow(state string, closePipe bool) {
+	if s.pane == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tmuxctl.New(s.spec.Socket).SetWindowState(ctx, s.pane, state, closePipe)
+}
+
+// closeLog marks the window with the task's final state, ends the pane's
+// pipe (so the pipe process does not linger beside a dead pane) and the
+// log.
+func (s *supervisor) closeLog(state string) {
+	s.markWindow(state, true)
 	if s.log != nil {
 		s.logFifo.Close()
 		s.log.close()

@@ -109,7 +109,7 @@ func (s *Server) serverSetup(start bool) []string {
 func (s *Server) newWindowIn(ctx context.Context, spec WindowSpec) (Window, error) {
 	args := s.serverSetup(false)
 	if !s.Private() {
-		args = append(args, "set-option", "-t", Arg("="+spec.Session), "history-limit", strconv.Itoa(s.HistoryLimit), ";")
+		args = append(args, "set-option", "-t", Arg("="+spec.Session+":"), "history-limit", strconv.Itoa(s.HistoryLimit), ";")
 	}
 	args = append(args, "new-window", "-d", "-t", Arg("="+spec.Session+":"), "-n", Literal(spec.TempName))
 	args = append(args, s.paneTail(spec)...)
@@ -121,8 +121,11 @@ func (s *Server) newSessionWith(ctx context.Context, spec WindowSpec) (Window, e
 	args = append(args, "new-session", "-d", "-s", Literal(spec.Session), "-n", Literal(spec.TempName))
 	args = append(args, s.paneTail(spec)...)
 	if !s.Private() {
-		args = append(args, ";", "set-option", "-t", Arg("="+spec.Session), "history-limit", strconv.Itoa(s.HistoryLimit))
+		args = append(args, ";", "set-option", "-t", Arg("="+spec.Session+":"), "history-limit", strconv.Itoa(s.HistoryLimit))
 	}
+	// The session is bgmux's own: its status line counts the tasks.
+	args = append(args, ";", "set-option", "-t", Arg("="+spec.Session+":"), "status-right", Arg(sessionStatusRight),
+		";", "set-option", "-t", Arg("="+spec.Session+":"), "status-right-length", "60")
 	return s.create(ctx, args)
 }
 
@@ -145,6 +148,7 @@ func (s *Server) paneTail(spec WindowSpec) []string {
 	for k, v := range spec.Options {
 		args = append(args, ";", "set-option", "-w", "-t", target, Arg(k), Arg(v))
 	}
+	args = append(args, windowLook(target)...)
 	if spec.LogPath != "" {
 		args = append(args, ";", "pipe-pane", "-O", "-t", target, Literal(PipeCommand(spec.LogPath)))
 	}
@@ -242,6 +246,7 @@ func (s *Server) RespawnPane(ctx context.Context, pane, cwd string, argv []strin
 	if logPath != "" {
 		args = append(args, ";", "pipe-pane", "-O", "-t", Arg(pane), Literal(PipeCommand(logPath)))
 	}
+	args = append(args, ";", "set-option", "-w", "-t", Arg(pane), StateOption, "running")
 	_, err := s.run(ctx, args...)
 	return err
 }

@@ -1,0 +1,49 @@
+package tmuxctl
+
+import "context"
+
+// StateOption is the window user option that carries a task's state for
+// the window list: running, restarting, ok, failed or lost. Windows are
+// never renamed for it (names are targets).
+const StateOption = "@bgmux_state"
+
+// windowStatusFormat is the window's entry in the status line: as tmux's
+// default, preceded by a marker for a task that failed (red ✗), was lost
+// (yellow ?) or waits to restart (yellow ↻); a task that ended well is
+// dimmed, a running one looks normal.
+const windowStatusFormat = "#{?#{==:#{" + StateOption + "},failed},#[fg=red#,bold]✗ ," +
+	"#{?#{==:#{" + StateOption + "},lost},#[fg=yellow]? ," +
+	"#{?#{==:#{" + StateOption + "},restarting},#[fg=yellow]↻ ," +
+	"#{?#{==:#{" + StateOption + "},ok},#[dim],}}}}" +
+	"#I:#W#{?window_flags,#{window_flags}, }#[default]"
+
+// countFormat counts the session's windows whose state is state.
+func countFormat(state string) string {
+	return "#{n:#{W:#{?#{==:#{" + StateOption + "}," + state + "},x,}}}"
+}
+
+// sessionStatusRight is the right side of a bgmux session's status line:
+// how many of its tasks run and how many failed.
+var sessionStatusRight = "#[fg=green]" + countFormat("running") + " running#[default] " +
+	"#[fg=red]" + countFormat("failed") + " failed#[default] " + countFormat("lost") + " lost "
+
+// windowLook is the window options that make the window list show the
+// task's state.
+func windowLook(target string) []string {
+	return []string{
+		";", "set-option", "-w", "-t", target, "window-status-format", Arg(windowStatusFormat),
+		";", "set-option", "-w", "-t", target, "window-status-current-format", Arg(windowStatusFormat),
+	}
+}
+
+// SetWindowState records a task's state on its window (pane id) for the
+// window list, and closes the pane's output pipe when closePipe is set,
+// in one invocation.
+func (s *Server) SetWindowState(ctx context.Context, pane, state string, closePipe bool) error {
+	args := []string{"set-option", "-w", "-t", Arg(pane), StateOption, Arg(state)}
+	if closePipe {
+		args = append(args, ";", "pipe-pane", "-t", Arg(pane))
+	}
+	_, err := s.run(ctx, args...)
+	return err
+}
