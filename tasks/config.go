@@ -28,6 +28,8 @@ type Config struct {
 	StopGrace Duration `yaml:"stop_grace"`
 	// MaxLogSize bounds each task's output.log and output.log.1.
 	MaxLogSize Size `yaml:"max_log_size"`
+	// Tasks are the declared tasks (bgmux up/down), by name.
+	Tasks map[string]*TaskConfig `yaml:"tasks"`
 
 	// Path is the file the config was read from, empty for defaults.
 	Path string `yaml:"-"`
@@ -69,14 +71,21 @@ func DefaultConfig() Config {
 }
 
 // FindConfig returns the config file to use: explicit (from --config),
-// else $BGMUX_CONFIG, else $XDG_CONFIG_HOME/bgmux/config.yaml (or
-// ~/.config/bgmux/config.yaml) when it exists; "" means defaults.
+// else $BGMUX_CONFIG, else the nearest bgmux.yaml from the current
+// directory up to its git top-level (or up to / outside a repository),
+// else $XDG_CONFIG_HOME/bgmux/config.yaml (or ~/.config/bgmux/config.yaml)
+// when it exists; "" means defaults.
 func FindConfig(explicit string) string {
 	if explicit != "" {
 		return explicit
 	}
 	if p := os.Getenv("BGMUX_CONFIG"); p != "" {
 		return p
+	}
+	if cwd, err := os.Getwd(); err == nil {
+		if p := findProjectConfig(cwd); p != "" {
+			return p
+		}
 	}
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
@@ -91,6 +100,29 @@ func FindConfig(explicit string) string {
 		}
 	}
 	return ""
+}
+
+// ProjectConfigName is the per-project config file that FindConfig looks
+// for from the current directory upwards.
+const ProjectConfigName = "bgmux.yaml"
+
+// findProjectConfig walks up from dir looking for bgmux.yaml, stopping
+// after the git top-level (the first directory holding .git).
+func findProjectConfig(dir string) string {
+	for d := dir; ; {
+		p := filepath.Join(d, ProjectConfigName)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return ""
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
 }
 
 // LoadConfig reads the config file at path over the defaults; path ""
@@ -108,19 +140,26 @@ func LoadConfig(path string) (Config, error) {
 		}
 		return cfg, &Error{Kind: KindInvalid, Msg: "cannot read config file " + path, Err: err}
 	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return cfg, configError(path, err, nil)
+	}
+	keys := keyLines(&root)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		return cfg, Errorf(KindInvalid, "config file %s: %s", path, msg)
+		return cfg, configError(path, err, keys)
 	}
 	if cfg.HistoryLimit < 0 {
-		return cfg, Errorf(KindInvalid, "config file %s: history_limit must be >= 0", path)
+		return cfg, Errorf(KindInvalid, "%s:%d: history_limit must be >= 0", path, keys.line("history_limit"))
 	}
 	if cfg.Socket == "" {
 		cfg.Socket = "bgmux"
 	}
 	cfg.Path = path
+	if err := cfg.validateTasks(keys); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 

@@ -17,6 +17,23 @@ func TestLoadExampleConfig(t *testing.T) {
 	if cfg.Socket != def.Socket || cfg.HistoryLimit != def.HistoryLimit || cfg.StopGrace != def.StopGrace || cfg.StateDir != def.StateDir {
 		t.Fatalf("config.example.yaml = %+v, want the defaults %+v", cfg, def)
 	}
+	if got := cfg.TaskNames(); strings.Join(got, ",") != "db,web" {
+		t.Fatalf("example tasks = %v, want db,web", got)
+	}
+	db, web := cfg.Tasks["db"], cfg.Tasks["web"]
+	if strings.Join(db.Command, " ") != "postgres -D ./data" || db.Cwd != "." || db.Env["PGPORT"] != "5432" ||
+		strings.Join(db.Tags, ",") != "backend" || db.Restart != "on-failure" || db.MaxRestarts == nil || *db.MaxRestarts != 5 ||
+		db.ReadyRegexp() == nil || db.ReadyWait() != DefaultReadyTimeout || len(db.DependsOn) != 0 || db.Autostart || db.Group != "" {
+		t.Fatalf("example task db = %+v", db)
+	}
+	if len(web.Command) != 1 || web.Command[0] != "npm run dev" || strings.Join(web.DependsOn, ",") != "db" || !web.Autostart ||
+		web.ReadyRegexp() == nil || !web.ReadyRegexp().MatchString("  Local:   http://localhost:5173/") || web.ReadyTimeout != nil {
+		t.Fatalf("example task web = %+v", web)
+	}
+	order, err := cfg.declaredOrder([]string{"web"})
+	if err != nil || strings.Join(order, ",") != "db,web" {
+		t.Fatalf("declaredOrder(web) = %v, %v; want db,web", order, err)
+	}
 }
 
 func writeConfig(t *testing.T, text string) string {
@@ -30,18 +47,32 @@ func writeConfig(t *testing.T, text string) string {
 
 func TestLoadConfigErrors(t *testing.T) {
 	cases := map[string]string{
-		"socket: x\nbogus_key: 1\n":  "line 2",
-		"history_limit: lots\n":      "line 1",
-		"stop_grace: soon\n":         "line 1",
-		"history_limit: -5\n":        "history_limit",
-		"socket: [a, b]\n":           "line 1",
-		"\n\nstate_dir: {a: b}\n":    "line 3",
+		"socket: x\nbogus_key: 1\n":  ":2: unknown key \"bogus_key\"",
+		"history_limit: lots\n":      ":1: key history_limit",
+		"stop_grace: soon\n":         ":1: key stop_grace",
+		"history_limit: -5\n":        ":1: history_limit",
+		"socket: [a, b]\n":           ":1: key socket: wrong type",
+		"\n\nstate_dir: {a: b}\n":    ":3: key state_dir: wrong type",
 		"socket: x\n  broken: [\n":   "bgmux.yaml",
-		"tasks:\n  web: {cmd: x}\n":  "tasks",
+		"tasks:\n  web: {cmd: x}\n":  ":2: unknown key \"cmd\" in tasks.web",
 		"stop_grace: -1s\n":          "negative",
-		"history_limit: 1.5\n":       "line 1",
+		"history_limit: 1.5\n":       ":1: key history_limit",
 		"socket: ok\nsocket: two\n":  "socket",
-		"state_dir: /tmp\nsokcet: x": "sokcet",
+		"state_dir: /tmp\nsokcet: x": ":2: unknown key \"sokcet\"",
+		// Declared tasks.
+		"tasks:\n  web:\n    command: x\n    env: [a]\n":                                                 ":4: key tasks.web.env: wrong type: got a list",
+		"tasks:\n  web:\n    command: x\n    autostart: sometimes\n":                                     ":4: key tasks.web.autostart",
+		"tasks:\n  web:\n    command: x\n    ready: '(unclosed'\n":                                       ":4: task web: ready is not a valid regular expression",
+		"tasks:\n  web:\n    cwd: /tmp\n":                                                                ":2: task web has no command",
+		"tasks:\n  web:\n":                                                                               ":2: task web has no command",
+		"tasks:\n  web:\n    command: x\n    depends_on: [db]\n":                                         ":4: task web depends on \"db\"",
+		"tasks:\n  -bad:\n    command: x\n":                                                              ":2: bad task name",
+		"tasks:\n  a:\n    command: x\n    depends_on: [b]\n  b:\n    command: y\n    depends_on: [a]\n": "depends_on cycle: a -> b -> a",
+		"tasks:\n  a:\n    command: x\n    depends_on: [a]\n":                                            ":4: depends_on cycle: a -> a",
+		"tasks:\n  a:\n    command: x\n    restart: sometimes\n":                                         ":4: task a: unknown restart policy",
+		"tasks:\n  a:\n    command: {x: y}\n":                                                            ":3: key tasks.a.command",
+		"tasks:\n  a:\n    command: x\n    max_restarts: -1\n":                                           ":4: task a: max_restarts",
+		"tasks: [a, b]\n": ":1: key tasks: wrong type: got a list",
 	}
 	for text, want := range cases {
 		p := writeConfig(t, text)
@@ -86,5 +117,39 @@ func TestParseDuration(t *testing.T) {
 		if _, err := ParseDuration(s); err == nil || KindOf(err) != KindInvalid {
 			t.Errorf("ParseDuration(%q) = %v, want invalid_input", s, err)
 		}
+	}
+}
+
+func TestFindProjectConfig(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	sub := filepath.Join(repo, "a", "b")
+	if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Above the git top-level: never found from inside the repository.
+	if err := os.WriteFile(filepath.Join(root, ProjectConfigName), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := findProjectConfig(sub); got != "" {
+		t.Fatalf("findProjectConfig crossed the git top-level: %q", got)
+	}
+	want := filepath.Join(repo, "a", ProjectConfigName)
+	if err := os.WriteFile(want, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := findProjectConfig(sub); got != want {
+		t.Fatalf("findProjectConfig(%s) = %q, want %q", sub, got, want)
+	}
+	// Outside a repository the walk goes up to /.
+	plain := filepath.Join(root, "plain", "x")
+	if err := os.MkdirAll(plain, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := findProjectConfig(plain); got != filepath.Join(root, ProjectConfigName) {
+		t.Fatalf("findProjectConfig(%s) = %q", plain, got)
 	}
 }

@@ -32,6 +32,11 @@ type StartOptions struct {
 	// Reuse returns the live task already holding Name in the group
 	// instead of failing with a conflict.
 	Reuse bool
+	// Declared is the config file declaring the task (bgmux up), "" for
+	// a task started by hand.
+	Declared string
+	// Autostart marks a declared task for restore to bring back.
+	Autostart bool
 	// Command holds the words after "--": one word is a shell command
 	// string, several are an argv.
 	Command []string
@@ -195,6 +200,7 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 		return nil, Errorf(KindInvalid, "max log size %d is too small; use at least %d bytes (e.g. 1MiB)", spec.MaxLogSize, MinLogSize)
 	}
 	spec.BaseEnv = m.Env
+	spec.Declared, spec.Autostart = opts.Declared, opts.Autostart
 	return spec, nil
 }
 
