@@ -76,7 +76,7 @@ func newApp(stdio IO) *ucli.App {
 			return &usageError{msg: usageMessage(c, err)}
 		},
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "config", Usage: "config file (default: $BGMUX_CONFIG, then $XDG_CONFIG_HOME/bgmux/config.yaml)"},
+			&ucli.StringFlag{Name: "config", Usage: "config file (default: $BGMUX_CONFIG, then ./bgmux.yaml up to the git top-level, then $XDG_CONFIG_HOME/bgmux/config.yaml)"},
 		},
 		// An unknown command is a usage error (exit status 2, a JSON
 		// error with --json); urfave/cli gives this hook no way to fail,
@@ -90,7 +90,8 @@ func newApp(stdio IO) *ucli.App {
 		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio),
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
-		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio),
+		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
+		upCommand(stdio), downCommand(stdio),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError

@@ -25,7 +25,7 @@ func permuteArgs(app *ucli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil || cmd.Name == "start" {
+	if cmd == nil || cmd.Name == "start" || len(cmd.Subcommands) > 0 {
 		return args
 	}
 	head := append([]string{}, args[:i+1]...)

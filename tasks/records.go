@@ -36,6 +36,13 @@ type Exit struct {
 	NextRestartAt *time.Time `json:"next_restart_at,omitempty"`
 	// Error says why the command could not be started, if it could not.
 	Error string `json:"error,omitempty"`
+	// Lost marks a record written by restore, not by the supervisor: the
+	// run ended unobserved (host rebooted, tmux server or supervisor
+	// gone). ExitCode and Signal stay nil; EndedAt is when the loss was
+	// recorded. It keeps the task lost, with its output, across boots.
+	Lost bool `json:"lost,omitempty"`
+	// LostReason says how the loss was detected ("host rebooted").
+	LostReason string `json:"lost_reason,omitempty"`
 }
 
 // WindowRecord is written by start: where the task's window lives.

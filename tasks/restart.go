@@ -48,6 +48,11 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	argv := []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, t.ID}
 	pipe := m.Store.Path(t.ID, PipeFile)
 	respawned := false
+	if t.window != nil && !m.ownsPane(ctx, t) {
+		// Pane ids start again on a new tmux server: the recorded id may
+		// now belong to another task, whose pane respawn -k would kill.
+		t.window = nil
+	}
 	if t.window != nil {
 		err := m.Tmux.RespawnPane(ctx, t.window.Pane, t.Cwd, argv, pipe)
 		switch {
@@ -78,4 +83,19 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		return readJSON(runPath, &r) == nil && r.Run > prevRun || m.Store.hasExit(t.ID, prevRun+1)
 	})
 	return m.Get(t.ID)
+}
+
+// ownsPane reports whether the task's recorded pane still exists and is
+// still the task's (its window carries the task's @bgmux_id).
+func (m *Manager) ownsPane(ctx context.Context, t *Task) bool {
+	panes, err := m.Tmux.ListPanes(ctx)
+	if err != nil {
+		return false
+	}
+	for _, p := range panes {
+		if p.Pane == t.window.Pane {
+			return p.TaskID == t.ID
+		}
+	}
+	return false
 }

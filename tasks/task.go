@@ -175,6 +175,9 @@ func (t *Task) fill(s *Store) {
 
 func (t *Task) derive() State {
 	if t.exit != nil {
+		if t.exit.Lost {
+			return Lost
+		}
 		if t.exit.Signal != nil {
 			return Killed
 		}

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
+)
+
+func restoreCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "restore",
+		Usage: "after a reboot or a tmux server loss: record lost tasks and bring back those whose restart policy or autostart says so (safe to run at every login)",
+		Flags: []ucli.Flag{jsonFlag},
+		Action: func(c *ucli.Context) error {
+			if c.NArg() > 0 {
+				return &usageError{msg: "restore takes no arguments; see bgmux restore --help"}
+			}
+			m, err := manager(c)
+			if err != nil {
+				return err
+			}
+			res, err := m.Restore(c.Context)
+			if err != nil {
+				return err
+			}
+			printWarnings(stdio.Err, m)
+			if c.Bool("json") {
+				return writeJSON(stdio.Out, map[string]any{"tasks": res})
+			}
+			for _, r := range res {
+				switch r.Action {
+				case tasks.RestoreRestarted:
+					fmt.Fprintf(stdio.Out, "restarted %s (%s) run %d: %s\n", r.Name, r.ID, r.Task.Runs, r.Reason)
+				case tasks.RestoreOK:
+					fmt.Fprintf(stdio.Out, "ok %s (%s)\n", r.Name, r.ID)
+				case tasks.RestoreFinished:
+					fmt.Fprintf(stdio.Out, "finished %s (%s): %s\n", r.Name, r.ID, stateText(r.Task))
+				default:
+					fmt.Fprintf(stdio.Out, "%s %s (%s): %s\n", r.Action, r.Name, r.ID, r.Reason)
+				}
+			}
+			for _, r := range res {
+				if r.Action == tasks.RestoreFailed {
+					return exitStatus(1)
+				}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,305 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/bgmux/bgmux/tmuxctl"
+)
+
+// Restore actions, one per task in a RestoreResult.
+const (
+	RestoreOK        = "ok"        // running (or starting) fine: left alone
+	RestoreRestarted = "restarted" // brought back in a window, next run number
+	RestoreLost      = "lost"      // recorded lost and not brought back
+	RestoreFinished  = "finished"  // ended earlier (exited or killed): left alone
+	RestoreFailed    = "failed"    // should have been brought back, but could not
+)
+
+// RestoreResult is what restore did to one task.
+type RestoreResult struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+	Task   *Task  `json:"task"`
+}
+
+// Restore is run after a reboot or a tmux server loss, and is safe to run
+// at any time (every login): tasks that run are left alone; a task whose
+// run ended unobserved (host rebooted, tmux server, window or supervisor
+// gone) gets a durable lost exit record (an Exit with Lost set, so it
+// stays lost with its output after later boots, and never replaces an
+// exit record the supervisor wrote); then every task whose restart policy
+// asks for it (always; on-failure, as a loss is a failure) or that is a
+// declared autostart task, and every such task that its supervisor
+// recorded killed by HUP, TERM or KILL when its tmux server went away or
+// its host shut down (not after bgmux stop), is run again with the next run number, in its
+// old pane when that still exists on the server, else in a new window of
+// the same name and group (which recreates the tmux session). Its earlier
+// output stays in the log. A task stopped by bgmux stop, or whose
+// max_restarts is 0, is not brought back. A second restore changes
+// nothing. Concurrent restores are serialised by a lock file.
+func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
+	if err := m.Store.Init(); err != nil {
+		return nil, err
+	}
+	unlockRestore, err := lockFile(filepath.Join(m.Store.Dir, "restore.lock"))
+	if err != nil {
+		return nil, wrap(m.Store.unwritable(err), "restore")
+	}
+	defer unlockRestore()
+
+	ids, err := m.Store.IDs()
+	if err != nil {
+		return nil, err
+	}
+	var list []*Task
+	for _, id := range ids {
+		t, err := m.Store.load(id)
+		if err != nil {
+			m.Store.Warnings = append(m.Store.Warnings, "restore: skipped "+id+": "+err.Error())
+			continue
+		}
+		list = append(list, t)
+	}
+	// One pane listing per tmux server, taken before any window is
+	// opened: a pane id recorded before a server restart may name
+	// another task's pane on the new server.
+	servers := map[string]*serverView{}
+	for _, t := range list {
+		sock := taskSocket(t)
+		if servers[sock] == nil {
+			servers[sock] = m.viewServer(ctx, sock)
+		}
+	}
+
+	results := make([]RestoreResult, 0, len(list))
+	var toRestart []int
+	unlock, err := m.Store.Lock()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range list {
+		srv := servers[taskSocket(t)]
+		res := RestoreResult{ID: t.ID, Name: t.Name, Task: t}
+		hadWindow := t.window != nil
+		if hadWindow && !srv.owns(t.window.Pane, t.ID) {
+			t.window = nil // gone, or its id now names another pane
+		}
+		restart := false
+		switch {
+		case t.State == Lost && (t.exit == nil || !t.exit.Lost):
+			reason := lostReason(t, srv, hadWindow)
+			if err := m.recordLost(t, reason); err != nil {
+				unlock()
+				return nil, wrap(err, "restore %s: record it lost", t.ID)
+			}
+			res.Action, res.Reason = RestoreLost, reason
+			restart = true
+		case t.State == Lost:
+			res.Action, res.Reason = RestoreLost, t.exit.LostReason
+			restart = true
+		case t.State.Finished() && t.exit != nil && t.exit.NextRestartAt != nil && !t.supervisorAlive():
+			res.Action, res.Reason = RestoreFinished, "supervisor gone while waiting to restart"
+			restart = true
+		case t.State == Killed && !t.supervisorAlive() && hangupSignal(t.exit) &&
+			(t.window == nil || t.run != nil && t.run.BootID != BootID()):
+			// A tmux server that goes away hangs up its panes, and a
+			// shutdown sends TERM: the supervisor records the signal
+			// and, taking it for a stop, does not restart. Without a
+			// bgmux stop marker this is a loss, not a stop.
+			res.Action, res.Reason = RestoreFinished, "killed by "+*t.exit.Signal+" when its host or tmux server went down"
+			restart = true
+		case t.State.Finished():
+			res.Action, res.Reason = RestoreFinished, string(t.State)
+		default:
+			res.Action, res.Reason = RestoreOK, string(t.State)
+		}
+		if restart {
+			if why := m.restoreWanted(t); why != "" {
+				toRestart = append(toRestart, len(results))
+				if res.Reason != "" {
+					why = res.Reason + "; " + why
+				}
+				res.Reason = why
+			} else if t.window != nil && t.State == Lost {
+				srv.mark = append(srv.mark, t.window.Pane)
+			}
+		}
+		results = append(results, res)
+	}
+	unlock()
+
+	for sock, srv := range servers {
+		for _, pane := range srv.mark {
+			if err := m.onSocket(sock).Tmux.SetWindowState(ctx, pane, "lost", false); err != nil {
+				m.Store.Warnings = append(m.Store.Warnings, "restore: mark window "+pane+" lost: "+err.Error())
+			}
+		}
+	}
+	for _, i := range toRestart {
+		res := &results[i]
+		t := res.Task
+		if t.window == nil {
+			// Its window record is stale (the pane is gone, or its id
+			// now names another task's pane): drop it so that Restart,
+			// which reloads the task, opens a new window instead of
+			// respawning that pane.
+			if err := os.Remove(m.Store.Path(t.ID, WindowFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: "+err.Error()
+				continue
+			}
+		}
+		nt, err := m.onSocket(taskSocket(t)).Restart(ctx, t)
+		if err != nil {
+			res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: "+err.Error()
+			continue
+		}
+		res.Action, res.Task = RestoreRestarted, nt
+	}
+	for i := range results {
+		if results[i].Action != RestoreRestarted {
+			if t, err := m.Store.load(results[i].ID); err == nil {
+				results[i].Task = t
+			}
+		}
+	}
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Task.CreatedAt.Before(results[j].Task.CreatedAt) })
+	return results, nil
+}
+
+// hangupSignal reports whether ex is a death by the signals a lost
+// terminal or a shutdown delivers (HUP, TERM, KILL).
+func hangupSignal(ex *Exit) bool {
+	if ex == nil || ex.Signal == nil {
+		return false
+	}
+	switch *ex.Signal {
+	case "SIGHUP", "SIGTERM", "SIGKILL":
+		return true
+	}
+	return false
+}
+
+// restoreWanted says why restore brings t back, or "" when it does not.
+func (m *Manager) restoreWanted(t *Task) string {
+	sp := t.spec
+	if fileExists(m.Store.Path(t.ID, StopFile)) {
+		return ""
+	}
+	if sp.Autostart {
+		return "declared autostart"
+	}
+	if sp.MaxRestarts != nil && *sp.MaxRestarts == 0 {
+		return ""
+	}
+	switch sp.Restart {
+	case "always":
+		return "restart always"
+	case "on-failure":
+		return "restart on-failure"
+	}
+	return ""
+}
+
+// recordLost writes the lost exit record for the task's current run and
+// appends it to the run history. The caller holds the store lock and has
+// seen the task lost: its supervisor cannot come back, so no exit record
+// of the current run can appear.
+func (m *Manager) recordLost(t *Task, reason string) error {
+	run := 0
+	var started time.Time
+	if t.run != nil {
+		run, started = t.run.Run, t.run.StartedAt
+	}
+	var cur Exit
+	if err := readJSON(m.Store.Path(t.ID, ExitFile), &cur); err == nil && cur.Run >= run && t.run != nil {
+		return nil // the supervisor did write one: keep it
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	ex := Exit{Run: run, StartedAt: started, EndedAt: time.Now().UTC(), Lost: true, LostReason: reason}
+	if err := writeJSON(m.Store.Path(t.ID, ExitFile), ex); err != nil {
+		return err
+	}
+	var hist []Exit
+	readJSON(m.Store.Path(t.ID, HistoryFile), &hist)
+	hist = append(hist, ex)
+	if len(hist) > maxHistory {
+		hist = hist[len(hist)-maxHistory:]
+	}
+	if err := writeJSON(m.Store.Path(t.ID, HistoryFile), hist); err != nil {
+		return err
+	}
+	t.exit = &ex
+	t.fill(m.Store)
+	return nil
+}
+
+// lostReason says how a lost task was lost, from its records and the
+// server's panes.
+func lostReason(t *Task, srv *serverView, hadWindow bool) string {
+	boot := BootID()
+	switch {
+	case t.run != nil && t.run.BootID != boot:
+		return "host rebooted"
+	case t.run == nil && hadWindow && t.window != nil && t.window.BootID != boot:
+		return "host rebooted"
+	case !srv.running:
+		return "tmux server gone"
+	case t.window == nil:
+		return "window gone"
+	case t.run == nil:
+		return "supervisor never started"
+	}
+	return "supervisor gone"
+}
+
+// serverView is one tmux server's panes as restore found them.
+type serverView struct {
+	running bool
+	panes   map[string]string // pane id -> task id of its window
+	mark    []string          // panes to mark lost
+}
+
+func (v *serverView) owns(pane, id string) bool { return v.panes[pane] == id }
+
+func (m *Manager) viewServer(ctx context.Context, socket string) *serverView {
+	v := &serverView{panes: map[string]string{}}
+	srv := m.onSocket(socket).Tmux
+	panes, err := srv.ListPanes(ctx)
+	if err != nil {
+		m.Store.Warnings = append(m.Store.Warnings, "restore: list tmux panes: "+err.Error())
+		return v
+	}
+	v.running = len(panes) > 0 || srv.Running(ctx)
+	for _, p := range panes {
+		v.panes[p.Pane] = p.TaskID
+	}
+	return v
+}
+
+// onSocket is m working on the tmux server of socket (m itself when it
+// already does).
+func (m *Manager) onSocket(socket string) *Manager {
+	if socket == m.Tmux.Socket {
+		return m
+	}
+	mm := *m
+	mm.Tmux = tmuxctl.New(socket)
+	mm.Tmux.HistoryLimit = m.Tmux.HistoryLimit
+	return &mm
+}
+
+// taskSocket is the tmux socket a task's window lives on.
+func taskSocket(t *Task) string {
+	if t.window != nil && t.window.Socket != "" {
+		return t.window.Socket
+	}
+	return t.spec.Socket
+}
