@@ -28,6 +28,8 @@ type Config struct {
 	StopGrace Duration `yaml:"stop_grace"`
 	// MaxLogSize bounds each task's output.log and output.log.1.
 	MaxLogSize Size `yaml:"max_log_size"`
+	// Shell runs a task given as one command string: SHELL -c STRING.
+	Shell string `yaml:"shell"`
 	// Tasks are the declared tasks (bgmux up/down), by name.
 	Tasks map[string]*TaskConfig `yaml:"tasks"`
 
@@ -67,7 +69,7 @@ func (c *Count) UnmarshalYAML(n *yaml.Node) error {
 
 // DefaultConfig is the configuration used when no file is found.
 func DefaultConfig() Config {
-	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second), MaxLogSize: DefaultMaxLogSize}
+	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second), MaxLogSize: DefaultMaxLogSize, Shell: "/bin/sh"}
 }
 
 // FindConfig returns the config file to use: explicit (from --config),
@@ -155,6 +157,9 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if cfg.Socket == "" {
 		cfg.Socket = "bgmux"
+	}
+	if cfg.Shell == "" {
+		cfg.Shell = "/bin/sh"
 	}
 	cfg.Path = path
 	if err := cfg.validateTasks(keys); err != nil {

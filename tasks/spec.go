@@ -33,6 +33,8 @@ type Spec struct {
 	// Declared is the config file that declares this task (bgmux up), ""
 	// for a task started by hand.
 	Declared string `json:"declared,omitempty"`
+	// Shell runs Command (config key shell); empty means /bin/sh.
+	Shell string `json:"shell,omitempty"`
 	// Autostart marks a declared task that restore brings back after a
 	// reboot or a tmux server loss whatever its restart policy.
 	Autostart bool `json:"autostart,omitempty"`
@@ -154,7 +156,11 @@ func fromBytes(bs [][]byte) []string {
 // ChildArgv is the argv the supervisor executes for this spec.
 func (s *Spec) ChildArgv() []string {
 	if s.Command != nil {
-		return []string{"/bin/sh", "-c", *s.Command}
+		sh := s.Shell
+		if sh == "" {
+			sh = "/bin/sh"
+		}
+		return []string{sh, "-c", *s.Command}
 	}
 	return s.Argv
 }

@@ -199,6 +199,9 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 	if spec.MaxLogSize < MinLogSize {
 		return nil, Errorf(KindInvalid, "max log size %d is too small; use at least %d bytes (e.g. 1MiB)", spec.MaxLogSize, MinLogSize)
 	}
+	if spec.Command != nil {
+		spec.Shell = m.Config.Shell
+	}
 	spec.BaseEnv = m.Env
 	spec.Declared, spec.Autostart = opts.Declared, opts.Autostart
 	return spec, nil

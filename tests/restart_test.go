@@ -243,3 +243,11 @@ func TestLogRotation(t *testing.T) {
 		t.Fatalf("logs does not say what rotation dropped: stderr %q", r.Err)
 	}
 }
+
+// TestConfigShell: the shell key chooses what runs a one-string command.
+func TestConfigShell(t *testing.T) {
+	e := newEnv(t)
+	e.useConfig("shell: /bin/bash\n")
+	e.start("--name", "b", "--", "echo shell-is-${BASH_VERSION:+bash}")
+	e.waitLog("b", "shell-is-bash", 10*time.Second)
+}
