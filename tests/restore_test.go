@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,28 +35,6 @@ func rsRestore(t *testing.T, e *env) map[string]rsResult {
 		m[r.Name] = r
 	}
 	return m
-}
-
-// rsMarkAutostart turns a started task into a declared autostart task by
-// editing its spec, as bgmux up would have written it.
-func rsMarkAutostart(t *testing.T, e *env, id string) {
-	t.Helper()
-	p := filepath.Join(scTaskDir(e, id), "spec")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec map[string]any
-	if err := json.Unmarshal(b, &spec); err != nil {
-		t.Fatal(err)
-	}
-	spec["autostart"] = true
-	if b, err = json.Marshal(spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // rsKillAll SIGKILLs the supervisor and the child group of each task and
@@ -109,12 +86,18 @@ func TestRestore(t *testing.T) {
 			names := []string{"nev", "alw", "auto"}
 			policy := map[string]string{"nev": "never", "alw": "always", "auto": "never"}
 			ids := map[string]string{}
+			// "auto" is declared in the config file with autostart and
+			// started by up, as a user would.
+			e.useConfig("tasks:\n  auto:\n    command: \"echo marker-auto; exec sleep 1000\"\n    autostart: true\n    group: " + e.Group + "\n")
 			for _, n := range names {
-				tk := e.start("--name", n, "--restart", policy[n], "--", "echo marker-"+n+"; exec sleep 1000")
-				ids[n] = tk.ID
+				if n == "auto" {
+					e.must("up", "auto")
+					ids[n] = e.status("auto").ID
+				} else {
+					ids[n] = e.start("--name", n, "--restart", policy[n], "--", "echo marker-"+n+"; exec sleep 1000").ID
+				}
 				e.waitLog(n, "marker-"+n, 20*time.Second)
 			}
-			rsMarkAutostart(t, e, ids["auto"])
 			nevPane := e.status("nev").Tmux.Pane
 
 			rsKillAll(t, ids["nev"], ids["alw"], ids["auto"])(e)
