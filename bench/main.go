@@ -1,0 +1,742 @@
+// Command bench measures bgmux side by side with raw tmux on one private
+// tmux server and writes BENCHMARKS.md in the module root.
+//
+// Run it from the repository root:
+//
+//	go run ./bench [-quick]
+//
+// It builds bgmux into a temporary directory, points it at a private tmux
+// socket (bgmux-bench-<hex>) and a temporary state directory, and removes
+// both when it ends, also on SIGINT or SIGTERM.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// config holds the sizes of one run.
+type config struct {
+	quick     bool
+	reps      int // repetitions of the fast commands
+	tasks     int // live tasks for list and start-at-scale
+	memTasks  int // live tasks when supervisor memory is sampled
+	outLines  int // lines printed by the output benchmark (seq 1 N)
+	outReps   int
+	waitReps  int
+	createPar int
+}
+
+// env is the private world one run works in.
+type env struct {
+	root    string // temporary directory holding everything below
+	bin     string // the built bgmux binary
+	state   string // BGMUX_STATE_DIR
+	work    string // working directory of started tasks; its base name is the group
+	socket  string // tmux -L name
+	session string // tmux session bgmux uses (the group)
+	raw     string // tmux session for the raw tmux baselines
+	environ []string
+}
+
+// row is one line of the result table.
+type row struct {
+	name, bgmux, tmux, ratio, target, met string
+}
+
+func main() {
+	quick := flag.Bool("quick", false, "small sizes (100 tasks, few repetitions); finishes in under a minute")
+	flag.Parse()
+	cfg := config{quick: *quick, reps: 50, tasks: 1000, memTasks: 200, outLines: 13000000, outReps: 3, waitReps: 20, createPar: 4}
+	if cfg.quick {
+		cfg = config{quick: true, reps: 10, tasks: 100, memTasks: 100, outLines: 1000000, outReps: 1, waitReps: 5, createPar: 4}
+	}
+	os.Exit(run(cfg))
+}
+
+func run(cfg config) int {
+	began := time.Now()
+	modDir, err := moduleDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	e, err := setup(modDir)
+	if e != nil {
+		defer e.cleanup()
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			s := <-sig
+			fmt.Fprintf(os.Stderr, "bench: %v: cleaning up\n", s)
+			e.cleanup()
+			os.Exit(130)
+		}()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	rows, notes, err := measure(cfg, e)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	elapsed := time.Since(began).Round(time.Second)
+	notes = append(notes, fmt.Sprintf("Whole run: %v.", elapsed))
+	table := renderTable(rows)
+	fmt.Println()
+	fmt.Print(table)
+	for _, n := range notes {
+		fmt.Println(n)
+	}
+	doc := machineHeader(cfg) + "\n" + table + "\n" + notesText(notes)
+	out := filepath.Join(modDir, "BENCHMARKS.md")
+	if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	fmt.Println("wrote", out)
+	return 0
+}
+
+// moduleDir is the directory holding the bgmux go.mod.
+func moduleDir() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	p := strings.TrimSpace(string(out))
+	if p == "" || p == os.DevNull {
+		return "", errors.New("run from inside the bgmux module")
+	}
+	return filepath.Dir(p), nil
+}
+
+func setup(modDir string) (*env, error) {
+	root, err := os.MkdirTemp("", "bgmux-bench-")
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	e := &env{
+		root:    root,
+		bin:     filepath.Join(root, "bin", "bgmux"),
+		state:   filepath.Join(root, "state"),
+		work:    filepath.Join(root, "work"),
+		socket:  "bgmux-bench-" + hex.EncodeToString(b),
+		session: "work",
+		raw:     "raw",
+	}
+	for _, d := range []string{e.state, e.work, filepath.Join(root, "config")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return e, err
+		}
+	}
+	e.environ = append(os.Environ(),
+		"BGMUX_SOCKET="+e.socket,
+		"BGMUX_STATE_DIR="+e.state,
+		"XDG_CONFIG_HOME="+filepath.Join(root, "config"),
+	)
+	fmt.Fprintf(os.Stderr, "bench: building bgmux into %s\n", e.bin)
+	build := exec.Command("go", "build", "-o", e.bin, ".")
+	build.Dir = modDir
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return e, fmt.Errorf("go build: %w", err)
+	}
+	return e, nil
+}
+
+var (
+	cleanupOnce sync.Once
+	// runCtx ends on SIGINT or SIGTERM; every child process is started with it.
+	runCtx, stopRun = context.WithCancel(context.Background())
+	// inflight is held for reading while a child process runs, so cleanup
+	// can wait until no child is left to restart the tmux server.
+	inflight sync.RWMutex
+)
+
+// command is exec.Command bound to the run's context, registered as in flight.
+func command(name string, args ...string) (*exec.Cmd, func()) {
+	inflight.RLock()
+	return exec.CommandContext(runCtx, name, args...), inflight.RUnlock
+}
+
+// cleanup kills the private tmux server and removes the temporary tree.
+func (e *env) cleanup() {
+	cleanupOnce.Do(func() {
+		stopRun()
+		inflight.Lock() // every child has been killed and reaped
+		defer inflight.Unlock()
+		sock, _ := exec.Command("tmux", "-L", e.socket, "display-message", "-p", "#{socket_path}").Output()
+		_ = exec.Command("tmux", "-L", e.socket, "kill-server").Run()
+		if p := strings.TrimSpace(string(sock)); p != "" {
+			_ = os.Remove(p)
+		}
+		var err error
+		for i := 0; i < 20; i++ {
+			if err = os.RemoveAll(e.root); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		fmt.Fprintln(os.Stderr, "bench: cleanup:", err)
+	})
+}
+
+// bgmux runs the binary in the work directory with the private environment.
+func (e *env) bgmux(extraEnv []string, args ...string) (stdout, stderr []byte, err error) {
+	cmd, done := command(e.bin, args...)
+	defer done()
+	cmd.Dir = e.work
+	cmd.Env = append(e.environ, extraEnv...)
+	var o, s bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &s
+	err = cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("bgmux %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(s.String()))
+	}
+	return o.Bytes(), s.Bytes(), err
+}
+
+// tmux runs one tmux command on the private server.
+func (e *env) tmux(args ...string) ([]byte, error) {
+	cmd, done := command("tmux", append([]string{"-L", e.socket, "-f", os.DevNull}, args...)...)
+	defer done()
+	var s bytes.Buffer
+	cmd.Stderr = &s
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("tmux %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(s.String()))
+	}
+	return out, err
+}
+
+// start starts a bgmux task and returns its id.
+func (e *env) start(args ...string) (string, error) {
+	out, _, err := e.bgmux(nil, append([]string{"start"}, args...)...)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// timeN runs f n times and returns the durations.
+func timeN(n int, f func(i int) error) ([]time.Duration, error) {
+	ds := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		t := time.Now()
+		if err := f(i); err != nil {
+			return nil, err
+		}
+		ds = append(ds, time.Since(t))
+	}
+	return ds, nil
+}
+
+// stats is the median and 10th/90th percentiles of a sample.
+type stats struct{ p10, med, p90 float64 }
+
+func summarize(xs []float64) stats {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	q := func(p float64) float64 {
+		if len(s) == 0 {
+			return 0
+		}
+		i := p * float64(len(s)-1)
+		lo := int(i)
+		if lo+1 >= len(s) {
+			return s[lo]
+		}
+		return s[lo] + (s[lo+1]-s[lo])*(i-float64(lo))
+	}
+	return stats{q(0.1), q(0.5), q(0.9)}
+}
+
+func ms(ds []time.Duration) stats {
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = float64(d) / float64(time.Millisecond)
+	}
+	return summarize(xs)
+}
+
+func (s stats) fmt(unit string) string {
+	return fmt.Sprintf("%.2f %s (%.2f–%.2f)", s.med, unit, s.p10, s.p90)
+}
+
+func metStr(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+func measure(cfg config, e *env) ([]row, []string, error) {
+	var rows []row
+	var notes []string
+	step := func(s string) { fmt.Fprintf(os.Stderr, "bench: %s %s\n", time.Now().Format("15:04:05"), s) }
+
+	// The first task creates the bgmux session; the raw session holds the
+	// bare tmux windows.
+	step("setup")
+	first, err := e.start("--name", "status-probe", "--", "sleep", "100000")
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := e.tmux("new-session", "-d", "-s", e.raw, "sleep", "100000"); err != nil {
+		return nil, nil, err
+	}
+
+	// 1. status by id vs display-message.
+	step("status")
+	var stB, stT []time.Duration
+	for i := 0; i < cfg.reps; i++ { // interleaved, so drift hits both
+		d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "status", first); return err })
+		if err != nil {
+			return nil, nil, err
+		}
+		stB = append(stB, d...)
+		d, err = timeN(1, func(int) error { _, err := e.tmux("display-message", "-p", "#{pid}"); return err })
+		if err != nil {
+			return nil, nil, err
+		}
+		stT = append(stT, d...)
+	}
+	sb, stt := ms(stB), ms(stT)
+	rows = append(rows, row{"`status TASK` (by id) vs `display-message -p '#{pid}'`", sb.fmt("ms"), stt.fmt("ms"),
+		fmt.Sprintf("%.2f", sb.med/stt.med), "ratio <= 1.0", metStr(sb.med/stt.med <= 1.0)})
+
+	// 3a. start with ~0 tasks vs new-window.
+	step("start at ~0 tasks")
+	s0B, s0T, err := startPair(cfg.reps, e, "s0")
+	if err != nil {
+		return nil, nil, err
+	}
+	r0 := s0B.med / s0T.med
+	rows = append(rows, row{"`start -- sleep 100000`, ~0 tasks, vs `new-window -d`", s0B.fmt("ms"), s0T.fmt("ms"),
+		fmt.Sprintf("%.2f", r0), "ratio <= 1.5", metStr(r0 <= 1.5)})
+
+	// Fill up to memTasks, sample supervisor memory, then fill up to tasks.
+	live := 1 + cfg.reps
+	step(fmt.Sprintf("creating tasks up to %d", cfg.memTasks))
+	created := time.Now()
+	n, err := createTasks(e, cfg.memTasks-live, cfg.createPar, 0)
+	live += n
+	if err != nil {
+		return nil, nil, err
+	}
+	step("supervisor memory")
+	rss, pss, count, err := supervisorMemory(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, row{fmt.Sprintf("supervisor memory per live supervisor, %d live tasks", count),
+		rss.fmt("MB") + "; PSS " + pss.fmt("MB"), "–", "–", "RSS <= 5 MB", metStr(rss.med <= 5)})
+
+	step(fmt.Sprintf("creating tasks up to %d", cfg.tasks))
+	n, err = createTasks(e, cfg.tasks-live, cfg.createPar, live)
+	live += n
+	if err != nil {
+		return nil, nil, err
+	}
+	notes = append(notes, fmt.Sprintf("Creating %d tasks with `bgmux start --name tN -- sleep 100000`, %d at a time, took %v (%.1f ms per task wall).",
+		live-1-cfg.reps, cfg.createPar, time.Since(created).Round(time.Millisecond),
+		float64(time.Since(created))/float64(time.Millisecond)/float64(live-1-cfg.reps)))
+
+	// 2. list --json at scale vs list-panes -a.
+	step("list")
+	out, _, err := e.bgmux(nil, "list", "--json")
+	if err != nil {
+		return nil, nil, err
+	}
+	var listed []json.RawMessage
+	if err := json.Unmarshal(out, &listed); err != nil {
+		return nil, nil, fmt.Errorf("list --json: %w", err)
+	}
+	var lB, lT []time.Duration
+	for i := 0; i < cfg.reps; i++ {
+		d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "list", "--json"); return err })
+		if err != nil {
+			return nil, nil, err
+		}
+		lB = append(lB, d...)
+		d, err = timeN(1, func(int) error {
+			_, err := e.tmux("list-panes", "-a", "-F", "#{session_name} #{window_id} #{pane_id} #{pane_pid} #{pane_dead} #{@bgmux_id}")
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		lT = append(lT, d...)
+	}
+	lb, lt := ms(lB), ms(lT)
+	rows = append(rows, row{fmt.Sprintf("`list --json`, %d live tasks, vs `list-panes -a -F ...`", len(listed)), lb.fmt("ms"), lt.fmt("ms"),
+		fmt.Sprintf("%.2f", lb.med/lt.med), "bgmux < 100 ms", metStr(lb.med < 100)})
+	_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "list", "--json")
+	if err != nil {
+		return nil, nil, err
+	}
+	calls := tmuxCalls(errOut)
+	rows = append(rows, row{"tmux invocations made by one `list --json` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "<= 1", metStr(calls <= 1)})
+
+	// 3b. start at scale vs new-window at scale.
+	step("start at scale")
+	sNB, sNT, err := startPair(cfg.reps, e, "sN")
+	if err != nil {
+		return nil, nil, err
+	}
+	rN := sNB.med / sNT.med
+	rows = append(rows, row{fmt.Sprintf("`start -- sleep 100000`, %d tasks, vs `new-window -d`", live), sNB.fmt("ms"), sNT.fmt("ms"),
+		fmt.Sprintf("%.2f", rN), "ratio <= 1.5", metStr(rN <= 1.5)})
+	flat := sNB.med / s0B.med
+	rows = append(rows, row{fmt.Sprintf("`start` flatness: median at %d tasks / at ~0", live), fmt.Sprintf("%.2f", flat),
+		fmt.Sprintf("%.2f", sNT.med/s0T.med), "–", "<= 1.25 (flat)", metStr(flat <= 1.25)})
+	_, errOut, err = e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "start", "--name", "debug-start", "--", "sleep", "100000")
+	if err != nil {
+		return nil, nil, err
+	}
+	calls = tmuxCalls(errOut)
+	rows = append(rows, row{"tmux invocations made by one `start` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "1 (DESIGN.md)", metStr(calls <= 1)})
+	_, errOut, err = e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "status", first)
+	if err != nil {
+		return nil, nil, err
+	}
+	calls = tmuxCalls(errOut)
+	rows = append(rows, row{"tmux invocations made by one `status TASK` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "0 (DESIGN.md)", metStr(calls == 0)})
+
+	// 6. wait --for latency.
+	step("wait --for latency")
+	lat, err := waitLatency(e, cfg.waitReps)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, row{"`wait TASK --for LINE`: line written → wait exits", lat.fmt("ms"), "–", "–", "< 50 ms", metStr(lat.med < 50)})
+
+	// 4. Output volume.
+	step("output")
+	ob, ot, got, bytesOut, err := outputPair(e, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ro := ob.med / ot.med
+	rows = append(rows, row{fmt.Sprintf("task printing `seq 1 %d` (%.0f MB) vs same in bare window (wall)", cfg.outLines, float64(bytesOut)/1e6),
+		ob.fmt("s"), ot.fmt("s"), fmt.Sprintf("%.2f", ro), "ratio <= 1.2", metStr(ro <= 1.2)})
+	rows = append(rows, row{"…its log (`logs --raw`) holds every line, in order", fmt.Sprintf("%s of %d runs complete", got, cfg.outReps), "–", "–", "all lines", metStr(got == fmt.Sprintf("%d/%d", cfg.outReps, cfg.outReps))})
+
+	notes = append(notes,
+		"Times are wall clock per process, measured from the harness (fork+exec included for both sides); median (p10–p90).",
+		fmt.Sprintf("Repetitions: %d for status, list and start; %d for wait --for; %d for output.", cfg.reps, cfg.waitReps, cfg.outReps),
+		"Started tasks get unique `--name`s so concurrent creation does not contend on the default name.",
+		"Output: both sides run `sh -c 'seq 1 N; touch MARKER'` and are timed from the start command until the marker appears (polled every 2 ms); the bgmux task uses `--max-log-size 1GiB`, and its log is read back after `bgmux wait` with `bgmux logs --raw`.",
+		"wait --for: the task blocks reading a FIFO and then prints a unique line; `bgmux wait` is started first, and the time is from the harness's write to the FIFO until `wait` exits (raw, no baseline subtracted).",
+		"Not measured: `logs --new` latency, `prune` at scale, 2,000 tasks and 50 groups (issue 6, later bullets).")
+	return rows, notes, nil
+}
+
+// tmuxCalls counts the "bgmux: tmux [...]" lines BGMUX_DEBUG_TMUX prints.
+func tmuxCalls(stderr []byte) int {
+	n := 0
+	for _, l := range strings.Split(string(stderr), "\n") {
+		if strings.HasPrefix(l, "bgmux: tmux ") {
+			n++
+		}
+	}
+	return n
+}
+
+// startPair times bgmux start and raw new-window, interleaved.
+func startPair(n int, e *env, prefix string) (stats, stats, error) {
+	var b, t []time.Duration
+	for i := 0; i < n; i++ {
+		d, err := timeN(1, func(int) error {
+			_, err := e.start("--name", fmt.Sprintf("%s-%d", prefix, i), "--", "sleep", "100000")
+			return err
+		})
+		if err != nil {
+			return stats{}, stats{}, err
+		}
+		b = append(b, d...)
+		d, err = timeN(1, func(int) error {
+			_, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "sleep", "100000")
+			return err
+		})
+		if err != nil {
+			return stats{}, stats{}, err
+		}
+		t = append(t, d...)
+	}
+	return ms(b), ms(t), nil
+}
+
+// createTasks starts n sleeping tasks, par at a time.
+func createTasks(e *env, n, par, base int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	var next, done atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if _, err := e.start("--name", fmt.Sprintf("t%d", base+int(i)), "--", "sleep", "100000"); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				if c := done.Add(1); c%100 == 0 {
+					fmt.Fprintf(os.Stderr, "bench:   %d/%d\n", c, n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(done.Load()), firstErr
+}
+
+// supervisorMemory samples RSS and PSS (MB) of every live supervisor of this run.
+func supervisorMemory(e *env) (rss, pss stats, n int, err error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return rss, pss, 0, err
+	}
+	var rs, ps []float64
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmd), "\x00")
+		if len(args) < 2 || args[0] != e.bin || args[1] != "__supervise" || !strings.Contains(string(cmd), e.state) {
+			continue
+		}
+		roll, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		if err != nil {
+			continue
+		}
+		r, p := rollupField(roll, "Rss:"), rollupField(roll, "Pss:")
+		if r > 0 {
+			rs = append(rs, r/1024)
+			ps = append(ps, p/1024)
+		}
+	}
+	if len(rs) == 0 {
+		return rss, pss, 0, errors.New("no supervisor processes found")
+	}
+	return summarize(rs), summarize(ps), len(rs), nil
+}
+
+// rollupField is a kB value from smaps_rollup.
+func rollupField(b []byte, key string) float64 {
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, key) {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				v, _ := strconv.ParseFloat(f[1], 64)
+				return v
+			}
+		}
+	}
+	return 0
+}
+
+// waitLatency times from releasing a task's line until bgmux wait --for exits.
+func waitLatency(e *env, n int) (stats, error) {
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		fifo := filepath.Join(e.root, fmt.Sprintf("fifo-%d", i))
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			return stats{}, err
+		}
+		mark := fmt.Sprintf("released-%d-%d", i, time.Now().UnixNano())
+		id, err := e.start("--name", fmt.Sprintf("wait-%d", i), "--", fmt.Sprintf("read x < %s; echo %s; sleep 100000", fifo, mark))
+		if err != nil {
+			return stats{}, err
+		}
+		w, done := command(e.bin, "wait", id, "--for", mark, "--timeout", "30s")
+		w.Dir, w.Env = e.work, e.environ
+		if err := w.Start(); err != nil {
+			done()
+			return stats{}, err
+		}
+		time.Sleep(300 * time.Millisecond) // let wait reach its watch loop
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		f, err := openWithContext(ctx, fifo)
+		cancel()
+		if err != nil {
+			_ = w.Process.Kill()
+			_ = w.Wait()
+			done()
+			return stats{}, err
+		}
+		t := time.Now()
+		_, _ = io.WriteString(f, "go\n")
+		_ = f.Close()
+		err = w.Wait()
+		d := time.Since(t)
+		done()
+		if err != nil {
+			return stats{}, fmt.Errorf("bgmux wait --for: %w", err)
+		}
+		ds = append(ds, d)
+		_, _, _ = e.bgmux(nil, "kill", id)
+	}
+	return ms(ds), nil
+}
+
+// openWithContext opens a FIFO for writing, giving up when ctx ends.
+func openWithContext(ctx context.Context, path string) (*os.File, error) {
+	type res struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		ch <- res{f, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.f, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("open %s: no reader: %w", path, ctx.Err())
+	}
+}
+
+// outputPair times a big-output task in bgmux and in a bare window, and
+// checks the bgmux log line by line.
+func outputPair(e *env, cfg config) (b, t stats, complete string, size int64, err error) {
+	var bs, ts []float64
+	ok := 0
+	for i := 0; i < cfg.outReps; i++ {
+		mb := filepath.Join(e.root, fmt.Sprintf("done-b-%d", i))
+		mt := filepath.Join(e.root, fmt.Sprintf("done-t-%d", i))
+		cmd := func(m string) string { return fmt.Sprintf("seq 1 %d; touch %s", cfg.outLines, m) }
+
+		t0 := time.Now()
+		id, err := e.start("--name", fmt.Sprintf("out-%d", i), "--max-log-size", "1GiB", "--", cmd(mb))
+		if err != nil {
+			return b, t, "", 0, err
+		}
+		if err := waitFile(mb, 5*time.Minute); err != nil {
+			return b, t, "", 0, err
+		}
+		bs = append(bs, time.Since(t0).Seconds())
+
+		t0 = time.Now()
+		if _, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "sh -c "+shellQuote(cmd(mt)+"; sleep 100000")); err != nil {
+			return b, t, "", 0, err
+		}
+		if err := waitFile(mt, 5*time.Minute); err != nil {
+			return b, t, "", 0, err
+		}
+		ts = append(ts, time.Since(t0).Seconds())
+
+		if _, _, err := e.bgmux(nil, "wait", id, "--timeout", "120s"); err != nil {
+			return b, t, "", 0, err
+		}
+		n, sz, good, err := checkLog(e, id, cfg.outLines)
+		if err != nil {
+			return b, t, "", 0, err
+		}
+		size = sz
+		if good {
+			ok++
+		} else {
+			fmt.Fprintf(os.Stderr, "bench: output run %d: log holds %d good lines of %d\n", i, n, cfg.outLines)
+		}
+		_, _, _ = e.bgmux(nil, "rm", "--force", id)
+	}
+	return summarize(bs), summarize(ts), fmt.Sprintf("%d/%d", ok, cfg.outReps), size, nil
+}
+
+// checkLog reads the task's raw log and reports whether it holds exactly the
+// lines 1..want in order.
+func checkLog(e *env, id string, want int) (good int, size int64, complete bool, err error) {
+	cmd, done := command(e.bin, "logs", id, "--raw")
+	defer done()
+	cmd.Dir, cmd.Env = e.work, e.environ
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, 0, false, err
+	}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	inOrder := true
+	for sc.Scan() {
+		l := sc.Bytes()
+		size += int64(len(l)) + 1
+		l = bytes.TrimRight(l, "\r")
+		if !inOrder {
+			continue
+		}
+		v, err := strconv.Atoi(string(l))
+		if err != nil || v != good+1 {
+			if good != want || len(l) > 0 {
+				fmt.Fprintf(os.Stderr, "bench: log line after %d good lines: %q\n", good, l)
+			}
+			inOrder = false
+			continue
+		}
+		good++
+	}
+	if err := cmd.Wait(); err != nil {
+		return good, size, false, fmt.Errorf("bgmux logs --raw: %w", err)
+	}
+	return good, size, good == want, sc.Err()
+}
+
+func waitFile(path string, limit time.Duration) error {
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not appear within %v", path, limit)
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
