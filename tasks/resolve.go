@@ -8,7 +8,7 @@ import (
 // Resolve turns a TASK reference into a task id. It tries, in order: an
 // exact id; a task name in the current group (a live task before finished
 // ones, then the newest); a task name in any group when only one group
-// has it; a unique id prefix (with or without "bg-"). Several matches are
+// has it; a unique id prefix (starting with "bg-"). Several matches are
 // an error that lists them.
 func (m *Manager) Resolve(ref string) (string, error) {
 	if ref == "" {
@@ -60,7 +60,9 @@ func (m *Manager) Resolve(ref string) (string, error) {
 	}
 	var prefixed []*Task
 	for _, id := range ids {
-		if strings.HasPrefix(id, ref) || strings.HasPrefix(id, IDPrefix+ref) {
+		// Only a prefix that starts like an id counts: a bare "a3" must
+		// never pick some bg-a3... task when the task named a3 is gone.
+		if strings.HasPrefix(ref, IDPrefix) && strings.HasPrefix(id, ref) {
 			if t, err := m.Store.load(id); err == nil {
 				prefixed = append(prefixed, t)
 			}

@@ -52,7 +52,7 @@ func TestResolve(t *testing.T) {
 		"web":       "bg-aaaaa2", // live task wins among same-named
 		"db":        "bg-bbbbb1", // unique name in another group
 		"bg-bb":     "bg-bbbbb1", // id prefix
-		"zzz":       "bg-zzzzz9", // prefix without bg-
+		"bg-zzz":    "bg-zzzzz9", // id prefix
 		"old":       "bg-zzzzz9",
 	}
 	for ref, want := range cases {
@@ -61,7 +61,7 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q) = %q, %v; want %q", ref, got, err, want)
 		}
 	}
-	errs := map[string]Kind{"": KindInvalid, "nope": KindNotFound, "bg-a": KindAmbiguous, "api": KindAmbiguous, "../x": KindNotFound}
+	errs := map[string]Kind{"": KindInvalid, "nope": KindNotFound, "zzz": KindNotFound, "aaaa": KindNotFound, "bg-a": KindAmbiguous, "api": KindAmbiguous, "../x": KindNotFound}
 	for ref, kind := range errs {
 		_, err := m.Resolve(ref)
 		if err == nil || KindOf(err) != kind {

@@ -69,7 +69,8 @@ func TestGoRunUpAndRestart(t *testing.T) {
 	if exe := supervisorExe(t, e, st.ID); !strings.HasPrefix(exe, bin) {
 		t.Fatalf("restart's supervisor runs %q, not the copy in %s", exe, bin)
 	}
-	if out := e.waitLog("svc", "svc-up", 10*time.Second); strings.Count(out, "svc-up") != 2 {
+	var out string
+	if !poll(10*time.Second, func() bool { out = e.must("logs", "svc"); return strings.Count(out, "svc-up") == 2 }) {
 		t.Fatalf("log should hold both runs' ready lines:\n%s", out)
 	}
 }
