@@ -187,13 +187,6 @@ func parseWindowLine(out string) (Window, error) {
 	return Window{SessionID: f[0], Window: f[1], Pane: f[2], PanePID: pid}, nil
 }
 
-// ClosePipe stops pipe-pane on a live pane, so the pipe process ends with
-// the task rather than lingering beside a dead pane.
-func (s *Server) ClosePipe(ctx context.Context, pane string) error {
-	_, err := s.run(ctx, "pipe-pane", "-t", pane)
-	return err
-}
-
 // KillWindows kills the given windows (by id) in one invocation; windows
 // that no longer exist are not an error.
 func (s *Server) KillWindows(ctx context.Context, ids []string) error {
