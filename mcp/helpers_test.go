@@ -40,7 +40,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bgmuxExe = filepath.Join(dir, "bgmux")
-	build := exec.Command("go", "build", "-o", bgmuxExe, "..")
+	// bgmux and, beside it, bgmux-mcp (which `bgmux mcp` execs).
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "mcp tests: go build failed:", err)
