@@ -1,6 +1,8 @@
 package tasks
 
 import (
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -17,30 +19,13 @@ func (m *Manager) Resolve(ref string) (string, error) {
 	if m.Store.Exists(ref) {
 		return ref, nil
 	}
-	ids, err := m.Store.IDs()
+	group := m.CurrentGroup()
+	named, err := m.Store.tasksNamed(ref)
 	if err != nil {
 		return "", err
 	}
-	// Names live in the spec alone: read only specs, then load the few
-	// tasks that carry the name.
-	specs := make([]*Spec, len(ids))
-	parallel(len(ids), func(i int) {
-		var sp Spec
-		if readJSON(m.Store.Path(ids[i], SpecFile), &sp) == nil {
-			specs[i] = &sp
-		}
-	})
-	group := m.CurrentGroup()
-	var inGroup, named []*Task
-	for _, sp := range specs {
-		if sp == nil || sp.Name != ref {
-			continue
-		}
-		t, err := m.Store.load(sp.ID)
-		if err != nil {
-			continue
-		}
-		named = append(named, t)
+	var inGroup []*Task
+	for _, t := range named {
 		if t.Group == group {
 			inGroup = append(inGroup, t)
 		}
@@ -59,6 +44,10 @@ func (m *Manager) Resolve(ref string) (string, error) {
 		return "", ambiguous(ref, "is a task name in several groups", named)
 	}
 	var prefixed []*Task
+	ids, err := m.Store.IDs()
+	if err != nil {
+		return "", err
+	}
 	for _, id := range ids {
 		// Only a prefix that starts like an id counts: a bare "a3" must
 		// never pick some bg-a3... task when the task named a3 is gone.
@@ -75,6 +64,54 @@ func (m *Manager) Resolve(ref string) (string, error) {
 		return prefixed[0].ID, nil
 	}
 	return "", ambiguous(ref, "is a prefix of several task ids", prefixed)
+}
+
+// tasksNamed loads every task called name, in any group. With the name
+// index it reads only those tasks; a store without one (written by an
+// older bgmux and not started in since) is scanned spec by spec.
+func (s *Store) tasksNamed(name string) ([]*Task, error) {
+	var ids []string
+	if _, err := os.Stat(filepath.Join(s.Dir, namesDir)); err == nil {
+		if checkWord("name", name) != nil {
+			return nil, nil // no task can carry it
+		}
+		groups, err := os.ReadDir(filepath.Join(s.Dir, namesDir))
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			ents, _ := os.ReadDir(s.nameDir(g.Name(), name))
+			for _, e := range ents {
+				ids = append(ids, e.Name())
+			}
+		}
+	} else {
+		all, err := s.IDs()
+		if err != nil {
+			return nil, err
+		}
+		// Names live in the spec alone: read only specs, then load the
+		// few tasks that carry the name.
+		specs := make([]*Spec, len(all))
+		parallel(len(all), func(i int) {
+			var sp Spec
+			if readJSON(s.Path(all[i], SpecFile), &sp) == nil {
+				specs[i] = &sp
+			}
+		})
+		for _, sp := range specs {
+			if sp != nil && sp.Name == name {
+				ids = append(ids, sp.ID)
+			}
+		}
+	}
+	var named []*Task
+	for _, id := range ids {
+		if t, err := s.load(id); err == nil && t.Name == name {
+			named = append(named, t)
+		}
+	}
+	return named, nil
 }
 
 // pickByName chooses among same-named tasks: a live one first, then the

@@ -217,18 +217,13 @@ func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 		return nil, err
 	}
 	defer unlock()
-	all, err := m.Store.loadAll()
-	if err != nil {
-		return nil, err
-	}
-	live := map[string]*Task{}
-	for _, t := range all {
-		if t.Group == spec.Group && t.Live() {
-			live[t.Name] = t
-		}
+	// The name index lists the few tasks that carry a name: the check
+	// costs the same however many tasks the store holds.
+	if err := m.Store.ensureNameIndex(); err != nil {
+		return nil, wrap(err, "start: name index")
 	}
 	if explicit {
-		if t, ok := live[spec.Name]; ok {
+		if t := m.Store.liveNamed(spec.Group, spec.Name); t != nil {
 			if reuse {
 				return t, nil
 			}
@@ -237,7 +232,7 @@ func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 	} else {
 		base := DefaultName(spec.Command, spec.Argv)
 		spec.Name = base
-		for n := 2; live[spec.Name] != nil; n++ {
+		for n := 2; m.Store.liveNamed(spec.Group, spec.Name) != nil; n++ {
 			suffix := "-" + strconv.Itoa(n)
 			b := base
 			if len(b)+len(suffix) > MaxNameLen {
@@ -251,11 +246,17 @@ func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 		return nil, err
 	}
 	spec.ID = id
+	if err := m.Store.indexName(spec.Group, spec.Name, id); err != nil {
+		m.Store.Remove(id)
+		return nil, wrap(m.Store.unwritable(err), "start: name index")
+	}
 	if err := writeJSON(m.Store.Path(id, SpecFile), spec); err != nil {
+		m.Store.unindexName(spec.Group, spec.Name, id)
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: write spec")
 	}
 	if err := m.Store.prepareOutput(id); err != nil {
+		m.Store.unindexName(spec.Group, spec.Name, id)
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: create log")
 	}

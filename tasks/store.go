@@ -170,7 +170,12 @@ func (s *Store) Exists(id string) bool {
 	return err == nil && st.IsDir()
 }
 
-// Remove deletes a task's directory and everything in it.
+// Remove deletes a task's directory and everything in it, and its entry
+// in the name index.
 func (s *Store) Remove(id string) error {
+	var sp Spec
+	if readJSON(s.Path(id, SpecFile), &sp) == nil {
+		defer s.unindexName(sp.Group, sp.Name, id)
+	}
 	return os.RemoveAll(s.TaskDir(id))
 }

@@ -103,9 +103,18 @@ func edgeTaskDirs(t testing.TB, e *env) []string {
 	return names
 }
 
-// edgeFindNamed returns every path under the roots whose base name
-// contains token and no space (the hostile directories holding the
-// canary commands in their names have spaces; the canaries do not) (roots that do not exist are skipped; "/" and the home
+// canaryName reports whether a file name is a canary: touched as TOKEN,
+// TOKEN2 or cvN-TOKEN, so the token plus a few bytes and no space. The
+// hostile directories holding the canary commands in their names have
+// spaces, and a longer name holding the token is bgmux's own sanitized
+// copy of a hostile string (the name index directory of a group named
+// after a hostile directory, say), not a command that ran.
+func canaryName(name, token string) bool {
+	return strings.Contains(name, token) && !strings.Contains(name, " ") && len(name) <= len(token)+6
+}
+
+// edgeFindNamed returns every path under the roots whose base name is a
+// canary of token (roots that do not exist are skipped; "/" and the home
 // directory are looked at one level deep only).
 func edgeFindNamed(token string, roots ...string) []string {
 	var found []string
@@ -113,7 +122,7 @@ func edgeFindNamed(token string, roots ...string) []string {
 		if root == "/" || root == os.Getenv("HOME") || root == os.TempDir() {
 			ents, _ := os.ReadDir(root)
 			for _, de := range ents {
-				if strings.Contains(de.Name(), token) && !strings.Contains(de.Name(), " ") {
+				if canaryName(de.Name(), token) {
 					found = append(found, filepath.Join(root, de.Name()))
 				}
 			}
@@ -123,7 +132,7 @@ func edgeFindNamed(token string, roots ...string) []string {
 			if err != nil {
 				return nil
 			}
-			if strings.Contains(d.Name(), token) && !strings.Contains(d.Name(), " ") {
+			if canaryName(d.Name(), token) {
 				found = append(found, p)
 			}
 			return nil
