@@ -38,7 +38,10 @@ import (
 type config struct {
 	quick     bool
 	reps      int // repetitions of the fast commands
-	tasks     int // live tasks for list and start-at-scale
+	tasks     int // live tasks in the bench's own group
+	grpTasks  int // more live tasks, spread over groups
+	groups    int
+	prune     int // finished tasks removed by one prune
 	memTasks  int // live tasks when supervisor memory is sampled
 	outLines  int // lines printed by the output benchmark (seq 1 N)
 	outReps   int
@@ -66,9 +69,9 @@ type row struct {
 func main() {
 	quick := flag.Bool("quick", false, "small sizes (100 tasks, few repetitions); finishes in under a minute")
 	flag.Parse()
-	cfg := config{quick: *quick, reps: 50, tasks: 1000, memTasks: 200, outLines: 13000000, outReps: 3, waitReps: 20, createPar: 4}
+	cfg := config{quick: *quick, reps: 50, tasks: 1000, grpTasks: 1000, groups: 50, prune: 200, memTasks: 200, outLines: 13000000, outReps: 3, waitReps: 20, createPar: 4}
 	if cfg.quick {
-		cfg = config{quick: true, reps: 10, tasks: 100, memTasks: 100, outLines: 1000000, outReps: 1, waitReps: 5, createPar: 4}
+		cfg = config{quick: true, reps: 10, tasks: 100, grpTasks: 100, groups: 10, prune: 20, memTasks: 100, outLines: 1000000, outReps: 1, waitReps: 5, createPar: 4}
 	}
 	os.Exit(run(cfg))
 }
@@ -351,12 +354,12 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		return nil, nil, err
 	}
 	step("supervisor memory")
-	rss, pss, count, err := supervisorMemory(e)
+	mem, count, err := supervisorMemory(e)
 	if err != nil {
 		return nil, nil, err
 	}
 	rows = append(rows, row{fmt.Sprintf("supervisor memory per live supervisor, %d live tasks", count),
-		rss.fmt("MB") + "; PSS " + pss.fmt("MB"), "–", "–", "RSS <= 5 MB", metStr(rss.med <= 5)})
+		"RSS " + mem.rss.fmt("MB") + "; PSS " + mem.pss.fmt("MB") + "; private " + mem.uss.fmt("MB"), "–", "–", "RSS <= 5 MB", metStr(mem.rss.med <= 5)})
 
 	step(fmt.Sprintf("creating tasks up to %d", cfg.tasks))
 	n, err = createTasks(e, cfg.tasks-live, cfg.createPar, live)
@@ -404,6 +407,47 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	calls := tmuxCalls(errOut)
 	rows = append(rows, row{"tmux invocations made by one `list --json` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "<= 1", metStr(calls <= 1)})
 
+	// Scale across groups: grpTasks more live tasks in groups g00...
+	step(fmt.Sprintf("creating %d tasks across %d groups", cfg.grpTasks, cfg.groups))
+	gn, err := createGroupTasks(e, cfg.grpTasks, cfg.groups, cfg.createPar)
+	live += gn
+	if err != nil {
+		return nil, nil, err
+	}
+	step("list and status across groups")
+	all, err := countListed(e, "--all")
+	if err != nil {
+		return nil, nil, err
+	}
+	la, err := timeBgmux(e, cfg.reps, "list", "--all", "--json")
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, row{fmt.Sprintf("`list --all --json`, %d live tasks in %d groups", all, cfg.groups+1), la.fmt("ms"), "–", "–",
+		fmt.Sprintf("< %d ms (100 ms per 1,000)", 100*all/1000), metStr(la.med < float64(100*all)/1000)})
+	lg, err := timeBgmux(e, cfg.reps, "list", "--group", "g07", "--json")
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, row{fmt.Sprintf("`list --group g07 --json` (%d of %d tasks)", cfg.grpTasks/cfg.groups, all), lg.fmt("ms"), lt.fmt("ms"),
+		fmt.Sprintf("%.2f", lg.med/lt.med), "bgmux < 100 ms", metStr(lg.med < 100)})
+	var snB, snT []time.Duration
+	for i := 0; i < cfg.reps; i++ {
+		d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "status", "status-probe"); return err })
+		if err != nil {
+			return nil, nil, err
+		}
+		snB = append(snB, d...)
+		d, err = timeN(1, func(int) error { _, err := e.tmux("display-message", "-p", "#{pid}"); return err })
+		if err != nil {
+			return nil, nil, err
+		}
+		snT = append(snT, d...)
+	}
+	snb, snt := ms(snB), ms(snT)
+	rows = append(rows, row{fmt.Sprintf("`status NAME` (by name), %d tasks, vs `display-message -p`", all), snb.fmt("ms"), snt.fmt("ms"),
+		fmt.Sprintf("%.2f", snb.med/snt.med), "ratio <= 1.0", metStr(snb.med/snt.med <= 1.0)})
+
 	// 3b. start at scale vs new-window at scale.
 	step("start at scale")
 	sNB, sNT, err := startPair(cfg.reps, e, "sN")
@@ -429,6 +473,15 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	calls = tmuxCalls(errOut)
 	rows = append(rows, row{"tmux invocations made by one `status TASK` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "0 (DESIGN.md)", metStr(calls == 0)})
 
+	step(fmt.Sprintf("prune of %d finished tasks", cfg.prune))
+	pd, pcalls, removed, err := pruneAtScale(e, cfg.prune, cfg.createPar)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, row{fmt.Sprintf("`prune --group done`: %d finished tasks among %d", cfg.prune, live+cfg.prune), fmt.Sprintf("%.1f ms, %d removed", float64(pd)/float64(time.Millisecond), removed), "–", "–",
+		"all removed", metStr(removed == cfg.prune)})
+	rows = append(rows, row{"tmux invocations made by that `prune` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(pcalls), "–", "–", "constant: <= 2, not one per task", metStr(pcalls <= 2)})
+
 	// 6. wait --for latency.
 	step("wait --for latency")
 	lat, err := waitLatency(e, cfg.waitReps)
@@ -436,6 +489,13 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		return nil, nil, err
 	}
 	rows = append(rows, row{"`wait TASK --for LINE`: line written → wait exits", lat.fmt("ms"), "–", "–", "< 50 ms", metStr(lat.med < 50)})
+	step("logs --new latency")
+	lp, lf, err := logsNewLatency(e, cfg.waitReps)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, row{"`logs --new` polled back to back: line written → returned", lp.fmt("ms"), "–", "–", "< 50 ms", metStr(lp.med < 50)})
+	rows = append(rows, row{"`logs --new --follow`: line written → printed", lf.fmt("ms"), "–", "–", "< 50 ms", metStr(lf.med < 50)})
 
 	// 4. Output volume.
 	step("output")
@@ -454,7 +514,10 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		"Started tasks get unique `--name`s so concurrent creation does not contend on the default name.",
 		"Output: both sides run `sh -c 'seq 1 N; touch MARKER'` and are timed from the start command until the marker appears (polled every 2 ms); the bgmux task uses `--max-log-size 1GiB`, and its log is read back after `bgmux wait` with `bgmux logs --raw`.",
 		"wait --for: the task blocks reading a FIFO and then prints a unique line; `bgmux wait` is started first, and the time is from the harness's write to the FIFO until `wait` exits (raw, no baseline subtracted).",
-		"Not measured: `logs --new` latency, `prune` at scale, 2,000 tasks and 50 groups (issue 6, later bullets).")
+		fmt.Sprintf("Scale: %d live tasks in the bench's own group, then %d more in %d groups (`--group gNN`); `start` at scale runs with all of them live.", cfg.tasks, cfg.grpTasks, cfg.groups),
+		"Prune: the finished tasks ran `true` in group `done`; prune is timed once, after all of them exited.",
+		"logs --new: the task echoes each line the harness writes to a FIFO; polled means `logs --new --reader R` called back to back until the line comes back; follow means one `logs --new --follow` process, timed until the line is on its stdout.",
+		"Supervisor memory: RSS counts the pages of the bgmux binary that the process touched, which all supervisors share; PSS divides shared pages among the processes sharing them; private is Private_Clean + Private_Dirty.")
 	return rows, notes, nil
 }
 
@@ -529,13 +592,17 @@ func createTasks(e *env, n, par, base int) (int, error) {
 	return int(done.Load()), firstErr
 }
 
-// supervisorMemory samples RSS and PSS (MB) of every live supervisor of this run.
-func supervisorMemory(e *env) (rss, pss stats, n int, err error) {
+// memStats is supervisor memory in MB.
+type memStats struct{ rss, pss, uss stats }
+
+// supervisorMemory samples RSS, PSS and private memory (MB) of every live
+// supervisor of this run.
+func supervisorMemory(e *env) (memStats, int, error) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return rss, pss, 0, err
+		return memStats{}, 0, err
 	}
-	var rs, ps []float64
+	var rs, ps, us []float64
 	for _, d := range ents {
 		pid, err := strconv.Atoi(d.Name())
 		if err != nil {
@@ -554,15 +621,17 @@ func supervisorMemory(e *env) (rss, pss stats, n int, err error) {
 			continue
 		}
 		r, p := rollupField(roll, "Rss:"), rollupField(roll, "Pss:")
+		u := rollupField(roll, "Private_Clean:") + rollupField(roll, "Private_Dirty:")
 		if r > 0 {
 			rs = append(rs, r/1024)
 			ps = append(ps, p/1024)
+			us = append(us, u/1024)
 		}
 	}
 	if len(rs) == 0 {
-		return rss, pss, 0, errors.New("no supervisor processes found")
+		return memStats{}, 0, errors.New("no supervisor processes found")
 	}
-	return summarize(rs), summarize(ps), len(rs), nil
+	return memStats{summarize(rs), summarize(ps), summarize(us)}, len(rs), nil
 }
 
 // rollupField is a kB value from smaps_rollup.

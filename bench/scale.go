@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// createGroupTasks starts n sleeping tasks spread over groups groups
+// (g00, g01, ...), par at a time.
+func createGroupTasks(e *env, n, groups, par int) (int, error) {
+	var next, done atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				g := fmt.Sprintf("g%02d", int(i)%groups)
+				if _, err := e.start("--group", g, "--name", fmt.Sprintf("gt%d", i), "--", "sleep", "100000"); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				if c := done.Add(1); c%100 == 0 {
+					fmt.Fprintf(os.Stderr, "bench:   %d/%d\n", c, n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return int(done.Load()), firstErr
+}
+
+// countListed runs bgmux list --json with args and returns how many tasks
+// it lists.
+func countListed(e *env, args ...string) (int, error) {
+	out, _, err := e.bgmux(nil, append([]string{"list", "--json"}, args...)...)
+	if err != nil {
+		return 0, err
+	}
+	var listed []json.RawMessage
+	if err := json.Unmarshal(out, &listed); err != nil {
+		return 0, fmt.Errorf("list --json %v: %w", args, err)
+	}
+	return len(listed), nil
+}
+
+// timeBgmux times n runs of one bgmux command.
+func timeBgmux(e *env, n int, args ...string) (stats, error) {
+	d, err := timeN(n, func(int) error { _, _, err := e.bgmux(nil, args...); return err })
+	if err != nil {
+		return stats{}, err
+	}
+	return ms(d), nil
+}
+
+// pruneAtScale makes n tasks that finish at once in group "done", waits
+// until all have exited, and times one prune of that group. It returns the
+// time, the tmux calls prune made and how many tasks it removed.
+func pruneAtScale(e *env, n, par int) (time.Duration, int, int, error) {
+	var next atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if _, err := e.start("--group", "done", "--name", fmt.Sprintf("d%d", i), "--", "true"); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, 0, 0, firstErr
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		c, err := countListed(e, "--group", "done", "--state", "exited")
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if c == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, 0, 0, fmt.Errorf("prune: only %d of %d tasks exited within 2 minutes", c, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t := time.Now()
+	_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "prune", "--group", "done")
+	d := time.Since(t)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	left, err := countListed(e, "--group", "done")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return d, tmuxCalls(errOut), n - left, nil
+}
+
+// logsNewLatency times, for n lines, from the harness releasing a line
+// until bgmux returns it: polled with `logs --new` (calls back to back)
+// and streamed by one `logs --new --follow`.
+func logsNewLatency(e *env, n int) (poll, follow stats, err error) {
+	fifo := filepath.Join(e.root, "logs-fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return poll, follow, err
+	}
+	// The task prints each line it reads from the FIFO, so the harness
+	// decides when a line is written.
+	id, err := e.start("--name", "logs-latency", "--", fmt.Sprintf("exec 3<>%s; while read -r l <&3; do echo \"$l\"; done", shellQuote(fifo)))
+	if err != nil {
+		return poll, follow, err
+	}
+	defer e.bgmux(nil, "kill", id)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		return poll, follow, err
+	}
+	defer w.Close()
+	if _, _, err := e.bgmux(nil, "logs", id, "--new", "--reader", "bench"); err != nil {
+		return poll, follow, err
+	}
+
+	// Polling reader.
+	var pd []time.Duration
+	for i := 0; i < n; i++ {
+		mark := fmt.Sprintf("poll-%d-%d", i, time.Now().UnixNano())
+		t := time.Now()
+		if _, err := io.WriteString(w, mark+"\n"); err != nil {
+			return poll, follow, err
+		}
+		for {
+			out, _, err := e.bgmux(nil, "logs", id, "--new", "--reader", "bench", "--raw")
+			if err != nil {
+				return poll, follow, err
+			}
+			if strings.Contains(string(out), mark) {
+				break
+			}
+			if time.Since(t) > 10*time.Second {
+				return poll, follow, fmt.Errorf("logs --new: %s not returned within 10s", mark)
+			}
+		}
+		pd = append(pd, time.Since(t))
+	}
+
+	// Streaming reader.
+	cmd, done := command(e.bin, "logs", id, "--new", "--reader", "bench-follow", "--follow", "--raw")
+	defer done()
+	cmd.Dir, cmd.Env = e.work, e.environ
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return poll, follow, err
+	}
+	if err := cmd.Start(); err != nil {
+		return poll, follow, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	// The follower has started once it returns a first line.
+	warm := fmt.Sprintf("warm-%d", time.Now().UnixNano())
+	if _, err := io.WriteString(w, warm+"\n"); err != nil {
+		return poll, follow, err
+	}
+	if err := awaitLine(lines, warm, 10*time.Second); err != nil {
+		return poll, follow, err
+	}
+	var fd []time.Duration
+	for i := 0; i < n; i++ {
+		mark := fmt.Sprintf("follow-%d-%d", i, time.Now().UnixNano())
+		t := time.Now()
+		if _, err := io.WriteString(w, mark+"\n"); err != nil {
+			return poll, follow, err
+		}
+		if err := awaitLine(lines, mark, 10*time.Second); err != nil {
+			return poll, follow, err
+		}
+		fd = append(fd, time.Since(t))
+	}
+	return ms(pd), ms(fd), nil
+}
+
+// awaitLine reads lines until one holds want.
+func awaitLine(lines <-chan string, want string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return fmt.Errorf("logs --follow ended before %s", want)
+			}
+			if strings.Contains(l, want) {
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("logs --follow: %s not returned within %v", want, limit)
+		}
+	}
+}
