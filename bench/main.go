@@ -164,7 +164,7 @@ func setup(modDir string) (*env, error) {
 		"XDG_CONFIG_HOME="+filepath.Join(root, "config"),
 	)
 	fmt.Fprintf(os.Stderr, "bench: building bgmux into %s\n", e.bin)
-	build := exec.Command("go", "build", "-o", e.bin, ".")
+	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", e.bin, ".")
 	build.Dir = modDir
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

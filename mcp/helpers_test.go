@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	}
 	bgmuxExe = filepath.Join(dir, "bgmux")
 	// bgmux and, beside it, bgmux-mcp (which `bgmux mcp` execs).
-	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
+	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "mcp tests: go build failed:", err)
