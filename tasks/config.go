@@ -152,8 +152,26 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, configError(path, err, keys)
 	}
-	if cfg.HistoryLimit < 0 {
-		return cfg, Errorf(KindInvalid, "%s:%d: history_limit must be >= 0", path, keys.line("history_limit"))
+	// Only the first YAML document is read: refuse more rather than
+	// ignore them (an empty one, as a trailing "---" leaves, is fine).
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return cfg, configError(path, err, keys)
+		}
+		if len(extra.Content) > 0 && extra.Content[0].ShortTag() != "!!null" {
+			return cfg, Errorf(KindInvalid, "config file %s:%d: a second YAML document (after ---), which bgmux would ignore; keep the whole config in one document", path, extra.Content[0].Line)
+		}
+	}
+	if cfg.HistoryLimit < 0 || cfg.HistoryLimit > math.MaxInt32 {
+		return cfg, Errorf(KindInvalid, "%s:%d: history_limit must be >= 0 and at most %d (tmux's limit)", path, keys.line("history_limit"), math.MaxInt32)
+	}
+	if cfg.MaxLogSize < MinLogSize {
+		return cfg, Errorf(KindInvalid, "%s:%d: max_log_size must be at least %d bytes (4KiB); the default is 64MiB", path, keys.line("max_log_size"), MinLogSize)
 	}
 	if cfg.Socket == "" {
 		cfg.Socket = "bgmux"
@@ -169,22 +187,39 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // ParseDuration accepts Go durations ("5s", "1m30s", "250ms") and a bare
-// number of seconds ("5", "0.5").
+// decimal number of seconds ("5", "0.5") below 1e9.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-") {
+		return 0, Errorf(KindInvalid, "bad duration %q: it must not be negative; use 0 or more, e.g. 5s", s)
+	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
-		if f, ferr := strconv.ParseFloat(s, 64); ferr == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e9 {
+	if err != nil && plainNumber(s) {
+		if f, ferr := strconv.ParseFloat(s, 64); f >= 1e9 {
+			return 0, Errorf(KindInvalid, "bad duration %q: too long; use at most 999999999 seconds (about 31 years)", s)
+		} else if ferr == nil {
 			d, err = time.Duration(f*float64(time.Second)), nil
 		}
 	}
 	if err != nil {
 		return 0, Errorf(KindInvalid, "bad duration %q; use a number of seconds or a Go duration such as 500ms, 5s, 2m", s)
 	}
-	if d < 0 {
-		return 0, Errorf(KindInvalid, "bad duration %q: it must not be negative; use 0 or more, e.g. 5s", s)
-	}
 	return d, nil
+}
+
+// plainNumber reports whether s is spelled like a non-negative decimal
+// number ("5", "0.5", "1e3"), so strconv.ParseFloat's other forms (hex,
+// "_" separators, Inf, NaN) are not taken for one.
+func plainNumber(s string) bool {
+	if s == "" || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789.eE+-", rune(s[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // MinLogSize is the smallest max_log_size accepted.
@@ -203,16 +238,21 @@ func (z *Size) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// ParseSize accepts a number of bytes with an optional unit: K/KB/KiB,
-// M/MB/MiB, G/GB/GiB (all powers of 1024, as in most tools' log limits).
+// ParseSize accepts a decimal number of bytes with an optional unit:
+// K/KB/KiB, M/MB/MiB, G/GB/GiB (all powers of 1024, as in most tools' log
+// limits), up to 1PiB.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	num := strings.TrimRightFunc(t, func(r rune) bool { return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' })
 	unit := strings.ToLower(strings.TrimSpace(t[len(num):]))
 	mult := map[string]int64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}[unit]
-	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-	if mult == 0 || err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) || n*float64(mult) > 1<<50 {
+	num = strings.TrimSpace(num)
+	n, err := strconv.ParseFloat(num, 64)
+	if mult == 0 || err != nil || !plainNumber(num) || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
 		return 0, Errorf(KindInvalid, "bad size %q; use a number of bytes or a unit such as 512KiB, 64MiB, 1GiB", s)
+	}
+	if n*float64(mult) > 1<<50 {
+		return 0, Errorf(KindInvalid, "bad size %q: too large; the limit is 1048576GiB (1PiB)", s)
 	}
 	return int64(n * float64(mult)), nil
 }

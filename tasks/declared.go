@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -161,18 +163,24 @@ func (k *yamlKeys) line(path string) int {
 }
 
 var (
-	yamlLineRe   = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownKeyRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	wrongTypeRe  = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
+	yamlLineRe   = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
+	unknownKeyRe = regexp.MustCompile(`(?s)^field (.*) not found in type \S+$`)
+	wrongTypeRe  = regexp.MustCompile("(?s)^cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
 )
 
 // configError rewrites a yaml.v3 error as "FILE:LINE: message" lines that
 // name the key.
 func configError(path string, err error, keys *yamlKeys) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	msgs := strings.Split(msg, "\n")
+	// A TypeError has one message per problem; the value quoted in one
+	// may span lines, so it is not split on newlines.
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
 	var out []string
-	for _, l := range strings.Split(msg, "\n") {
+	for _, l := range msgs {
 		l = strings.TrimSpace(l)
 		if l == "" {
 			continue
@@ -199,8 +207,11 @@ func configError(path string, err error, keys *yamlKeys) error {
 			if got == "" {
 				got = w[1]
 			}
-			if w[2] != "" {
-				got += " (" + w[2] + ")"
+			if v := w[2]; v != "" {
+				if strings.ContainsFunc(v, unicode.IsControl) {
+					v = strconv.Quote(v)
+				}
+				got += " (" + v + ")"
 			}
 			text = fmt.Sprintf("wrong type: got %s, want %s", got, goTypeWord(w[3]))
 			if keys != nil {
@@ -227,7 +238,7 @@ func goTypeWord(t string) string {
 		return "a string"
 	case t == "bool":
 		return "true or false"
-	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "*tasks.TaskConfig"), strings.HasPrefix(t, "tasks.TaskConfig"):
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "*tasks.TaskConfig"), strings.HasPrefix(t, "tasks.TaskConfig"), t == "tasks.Config":
 		return "a map of key: value"
 	case strings.HasPrefix(t, "[]"):
 		return "a list"

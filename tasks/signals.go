@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,7 +12,14 @@ import (
 // ParseSignal accepts "TERM", "SIGTERM", "term" or a number and returns the
 // signal with its canonical name ("SIGTERM").
 func ParseSignal(s string) (syscall.Signal, string, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	for i := 0; i < len(t); i++ {
+		// Only ASCII: strings.ToUpper would turn "ſigterm" into SIGTERM.
+		if t[i] >= utf8.RuneSelf {
+			return 0, "", Errorf(KindInvalid, "unknown signal %q; use a name such as TERM, INT, HUP or KILL", s)
+		}
+	}
+	t = strings.ToUpper(t)
 	if n, err := strconv.Atoi(t); err == nil {
 		name := unix.SignalName(syscall.Signal(n))
 		if n <= 0 || name == "" {
