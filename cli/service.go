@@ -35,7 +35,10 @@ func serviceCommand(stdio IO) *ucli.Command {
 				if err != nil {
 					return err
 				}
-				unit := tasks.ServiceUnit(exe, serviceEnv(c, m))
+				unit, err := tasks.ServiceUnit(exe, serviceEnv(c, m))
+				if err != nil {
+					return err
+				}
 				if c.Bool("print") {
 					fmt.Fprint(stdio.Out, unit)
 					return nil

@@ -16,7 +16,7 @@ import (
 // runs' exits stay in the task's history.
 func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	if t.window != nil && t.window.Socket != m.Tmux.Socket {
-		return nil, Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, t.window.Socket)
+		return nil, Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
 	}
 	if t.Live() || t.liveGroup() != 0 {
 		var err error

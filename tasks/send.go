@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bgmux/bgmux/tmuxctl"
 )
 
 // SendOptions is what Send types into a task's pane.
@@ -42,7 +44,7 @@ func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
 		return Errorf(KindConflict, "task %s (%s) has no tmux pane yet; try again in a moment", t.Name, t.ID)
 	}
 	if t.window.Socket != m.Tmux.Socket {
-		return Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, t.window.Socket)
+		return Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
 	}
 	pane := t.window.Pane
 	if opts.Text != "" || opts.Enter {

@@ -38,8 +38,13 @@ func ServiceUnitPath() (string, error) {
 type EnvVar struct{ Name, Value string }
 
 // ServiceUnit renders the systemd user unit that runs "exe restore" once
-// at login (or at boot with lingering enabled), with env set.
-func ServiceUnit(exe string, env []EnvVar) string {
+// at login (or at boot with lingering enabled), with env set. A binary
+// path with a quote or a backslash cannot be written so that systemd
+// reads it back: it is an invalid_input error that says what to do.
+func ServiceUnit(exe string, env []EnvVar) (string, error) {
+	if strings.ContainsAny(exe, "\"'\\\n\r") {
+		return "", Errorf(KindInvalid, "the bgmux binary's path %q holds a quote, a backslash or a newline, which systemd cannot read in ExecStart=; put bgmux at a plain path (e.g. ~/.local/bin/bgmux) and run service install from there", exe)
+	}
 	var b strings.Builder
 	b.WriteString("# Written by bgmux service install: restores bgmux tasks after a reboot.\n")
 	b.WriteString("[Unit]\n")
@@ -50,10 +55,12 @@ func ServiceUnit(exe string, env []EnvVar) string {
 	for _, e := range env {
 		b.WriteString("Environment=" + unitQuote(e.Name+"="+e.Value) + "\n")
 	}
-	b.WriteString("ExecStart=" + unitQuote(strings.ReplaceAll(exe, "$", "$$")) + " restore\n\n")
+	// systemd expands specifiers (%) in the executable path but not "$"
+	// (nor "$$"), so only % is escaped there.
+	b.WriteString("ExecStart=" + unitQuote(exe) + " restore\n\n")
 	b.WriteString("[Install]\n")
 	b.WriteString("WantedBy=default.target\n")
-	return b.String()
+	return b.String(), nil
 }
 
 // unitQuote makes s one word of a unit file value: specifiers (%) are

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bgmux/bgmux/tmuxctl"
 )
 
 // Sidecar file names inside a task's directory.
@@ -58,11 +61,34 @@ func DefaultStateDir() (string, error) {
 func OpenStore(dir string) *Store { return &Store{Dir: dir} }
 
 // Init creates the state directory (mode 0700) and its tasks directory.
+// It refuses a state directory that another user owns or that group or
+// others may write: whoever can rename entries there can swap a task's
+// spec, which restore runs as you.
 func (s *Store) Init() error {
-	for _, d := range []string{s.Dir, s.tasksDir()} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return s.unwritable(err)
-		}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return s.unwritable(err)
+	}
+	if err := s.checkOwner(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.tasksDir(), 0o700); err != nil {
+		return s.unwritable(err)
+	}
+	return nil
+}
+
+// checkOwner fails unless the state directory belongs to this user and
+// only this user may write to it.
+func (s *Store) checkOwner() error {
+	st, err := os.Stat(s.Dir)
+	if err != nil {
+		return s.unwritable(err)
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s belongs to uid %d, not to you (uid %d): its owner could change what bgmux runs as you; use a directory of your own (unset BGMUX_STATE_DIR for the default)", s.Dir, sys.Uid, os.Geteuid())}
+	}
+	if perm := st.Mode().Perm(); perm&0o022 != 0 {
+		return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s has mode %04o: other users could change what bgmux runs as you; run chmod 700 %s", s.Dir, perm, tmuxctl.ShellQuote(s.Dir))}
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ func (m *Manager) paneOf(t *Task) (string, error) {
 		return "", Errorf(KindConflict, "task %s has no window yet; try again in a moment", t.ID)
 	}
 	if t.window.Socket != m.Tmux.Socket {
-		return "", Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, t.window.Socket)
+		return "", Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
 	}
 	return t.window.Pane, nil
 }
