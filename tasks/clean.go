@@ -166,6 +166,13 @@ func (ln *lineScreen) clean(line []byte) string {
 			i += n
 			continue
 		}
+		if state == parser.EscapeState && c == 'k' {
+			// ESC k title ST: the window title of tmux and screen, a
+			// string the VT500 parser does not know; read it as an OSC.
+			state = parser.OscStringState
+			i++
+			continue
+		}
 		next, action := parser.Table.Transition(state, c)
 		switch action {
 		case parser.PrintAction:
