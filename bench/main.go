@@ -333,6 +333,12 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	sb, stt := ms(stB), ms(stT)
 	rows = append(rows, row{"`status TASK` (by id) vs `display-message -p '#{pid}'`", sb.fmt("ms"), stt.fmt("ms"),
 		fmt.Sprintf("%.2f", sb.med/stt.med), "ratio <= 1.0", metStr(sb.med/stt.med <= 1.0)})
+	step("start-up profile")
+	prof, err := startupProfile(e, first, cfg.reps)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows = append(rows, prof...)
 
 	// 3a. start with ~0 tasks vs new-window.
 	step("start at ~0 tasks")
