@@ -95,6 +95,9 @@ func newApp(stdio IO) *ucli.App {
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		// No "help"/"h" subcommand: `bgmux status h` asks for the task
+		// named h. --help and -h still show a command's help.
+		c.HideHelpCommand = len(c.Subcommands) == 0
 	}
 	return app
 }
