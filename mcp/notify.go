@@ -146,8 +146,8 @@ func (w *watcher) check() {
 			continue
 		}
 		if err != nil {
-			if tasks.KindOf(err) == tasks.KindNotFound {
-				w.remove(id) // removed
+			if k := tasks.KindOf(err); k == tasks.KindNotFound || k == tasks.KindCorrupt {
+				w.remove(id) // removed, or set aside: it will not end
 			}
 			continue
 		}
