@@ -49,6 +49,9 @@ func logsCommand(stdio IO) *ucli.Command {
 				return err
 			}
 			if opts.follow {
+				if l := t.LogLoss; l != nil && !opts.json {
+					fmt.Fprintf(stdio.Err, "bgmux: warning: %s\n", logLossText(l))
+				}
 				return followLogs(c.Context, stdio, m, t, opts)
 			}
 			res, err := m.Logs(t, opts.LogOptions)
@@ -96,6 +99,9 @@ func parseLogs(c *ucli.Context) (*logsOptions, error) {
 // logNotices tells, on stderr, what the text output alone would hide:
 // output lost to rotation, and a --since that could not be exact.
 func logNotices(w io.Writer, t *tasks.Task, res *tasks.LogResult) {
+	if l := res.LogLoss; l != nil {
+		fmt.Fprintf(w, "bgmux: warning: %s\n", logLossText(l))
+	}
 	dropNotice(w, 0, res.Dropped)
 	dropNotice(w, res.Skipped, 0)
 	if res.SinceExact != nil && !*res.SinceExact {

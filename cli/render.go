@@ -75,6 +75,9 @@ func printTask(w io.Writer, t *tasks.Task) {
 		row("tags", strings.Join(t.Tags, ","))
 	}
 	row("log", t.LogPath)
+	if t.LogLoss != nil {
+		row("warning", logLossText(t.LogLoss))
+	}
 	row("attach", t.Tmux.Attach)
 }
 
@@ -109,6 +112,19 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// logLossText says what output is missing from a task's log and why.
+func logLossText(l *tasks.LogLoss) string {
+	what := fmt.Sprintf("%d bytes of output are missing from the log", l.Bytes)
+	if l.Dropping {
+		what = fmt.Sprintf("output is being dropped (%d bytes so far are missing from the log)", l.Bytes)
+	}
+	where := fmt.Sprintf("from byte %d on", l.Offset)
+	if l.Gaps > 1 {
+		where = fmt.Sprintf("in %d gaps from byte %d on (after each the log resumes at a line start)", l.Gaps, l.Offset)
+	}
+	return fmt.Sprintf("%s %s: writing it failed: %s; free space for the state directory", what, where, l.Reason)
 }
 
 // printWarnings shows problems the store met without failing.

@@ -1,10 +1,13 @@
 package tasks
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,7 +73,7 @@ func readJSON(path string, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &CorruptError{Path: path, Err: err}
+		return &CorruptError{Path: path, Err: err, data: data}
 	}
 	return nil
 }
@@ -79,10 +82,26 @@ func readJSON(path string, v any) error {
 type CorruptError struct {
 	Path string
 	Err  error
+	// data is what the file held when it was read.
+	data []byte
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("sidecar %s is unreadable (%v); it is left as it is for inspection", e.Path, e.Err)
+	return fmt.Sprintf("sidecar %s %s; it is left as it is for inspection", e.Path, e.problem())
+}
+
+// problem says what is wrong with the file, in words.
+func (e *CorruptError) problem() string {
+	var te *json.UnmarshalTypeError
+	switch {
+	case len(bytes.TrimSpace(e.data)) == 0:
+		return "is empty"
+	case errors.As(e.Err, &te):
+		return fmt.Sprintf("does not have the expected fields (%v)", e.Err)
+	case strings.Contains(e.Err.Error(), "unexpected end of JSON input"):
+		return "is truncated (its JSON ends early)"
+	}
+	return fmt.Sprintf("is not valid JSON (%v)", e.Err)
 }
 
 // readSmallFile reads a whole file with plain system calls. os.ReadFile

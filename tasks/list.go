@@ -10,11 +10,15 @@ import (
 	"sync/atomic"
 )
 
-// loadAll loads every task in the store. Tasks whose sidecars cannot be
-// read are skipped and reported through Store.Warn.
+// loadAll loads every task in the store. A task with a sidecar that
+// cannot be parsed is set aside (see corrupt.go), reported through
+// Store.Warnings and skipped.
 func (s *Store) loadAll() ([]*Task, error) {
 	ids, err := s.IDs()
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s is not readable by this user; fix its permissions or set BGMUX_STATE_DIR to your own state directory", s.Dir), Err: err}
+		}
 		return nil, err
 	}
 	loaded := make([]*Task, len(ids))
@@ -26,10 +30,11 @@ func (s *Store) loadAll() ([]*Task, error) {
 		if err != nil {
 			var ce *CorruptError
 			if errors.As(err, &ce) {
-				s.warn(fmt.Sprintf("task %s skipped: %v", id, err))
+				s.warn(s.setAside(id, ce).Error())
+				continue
 			}
 			// A task without a spec is being created or removed: skip it.
-			if KindOf(err) == KindNotFound || errors.Is(err, fs.ErrNotExist) || ce != nil {
+			if KindOf(err) == KindNotFound || errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			return nil, err

@@ -62,6 +62,9 @@ type LogResult struct {
 	Skipped int64 `json:"skipped"`
 	// Dropped counts every byte the log has lost to rotation.
 	Dropped int64 `json:"dropped"`
+	// LogLoss, when set, says that output is missing from the log because
+	// writing it failed (a full disk): the log is not complete.
+	LogLoss *LogLoss `json:"log_loss,omitempty"`
 	// Reader is the cursor's reader with New.
 	Reader string `json:"reader,omitempty"`
 	// SinceExact is set with Since: false when the task has no time index
@@ -355,6 +358,7 @@ func (m *Manager) Logs(t *Task, opts LogOptions) (*LogResult, error) {
 	res.Size, res.StartOffset, res.EndOffset = rr.logEnd, rr.start, rr.end
 	res.Skipped, res.Dropped, res.SinceExact = rr.skipped, rr.dropped, rr.sinceExact
 	res.Partial, res.More = rr.partial, rr.more
+	res.LogLoss = m.Store.logLoss(t)
 	if q.Raw {
 		res.Data = data.Bytes()
 	}

@@ -2,12 +2,15 @@ package tasks
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // PipeFile is the FIFO through which the pane's output (tmux pipe-pane)
@@ -21,32 +24,76 @@ const DefaultMaxLogSize = 64 << 20
 // maxSize into one older segment, keeping logmeta and the time index
 // current, and noticing when an awaited line (the supervisor's trailer)
 // has gone through.
+//
+// It never blocks the task: when the log cannot be written (the disk is
+// full), the output is still drained from the pipe and dropped, counted
+// in the logloss sidecar, and writing is tried again at most once a
+// second, resuming at the start of a line. So the log holds only bytes
+// the task wrote, in order, and says where it has gaps.
 type logWriter struct {
 	store   *Store
 	id      string
 	maxSize int64
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	f       *os.File
-	meta    LogMeta
-	size    int64 // size of output.log
-	tail    []byte
-	want    []byte
-	seen    bool
-	lastIn  time.Time
-	idx     *os.File
-	idxSec  int64
-	errOnce bool
+	mu     sync.Mutex
+	cond   *sync.Cond
+	f      *os.File
+	meta   LogMeta
+	size   int64 // size of output.log
+	last   byte  // the last byte in the log (0 when it is empty)
+	tail   []byte
+	want   []byte
+	seen   bool
+	lastIn time.Time
+	idx    *os.File
+	idxSec int64
+	// idxCut says an index line may have been cut short: the next one
+	// starts on a fresh line.
+	idxCut bool
+
+	// loss is the output that could not be written, over the task's
+	// life; failing says a gap is open (output is being dropped) and
+	// retryAt when writing is next tried. holdRetry keeps it from
+	// trying while the supervisor writes its records.
+	loss      LogLoss
+	failing   bool
+	retryAt   time.Time
+	holdRetry bool
+	told      bool // the pane has been told that output is dropped
+	lossDirty bool // loss changed since it was last saved
+	// saveLoss persists the loss record (the supervisor's, which may use
+	// its disk reserve); saveMu keeps saves in order.
+	saveLoss func(LogLoss) error
+	saveMu   sync.Mutex
 }
 
+// lossRetry is how often writing a failing log is tried again.
+const lossRetry = time.Second
+
 // openLogWriter opens the log for appending, taking the current layout
-// (after earlier runs or supervisors) as its starting point.
+// (after earlier runs or supervisors) as its starting point. It first
+// repairs what a supervisor killed in the middle of its work may have
+// left: a rotation half done, an unreadable logmeta (set aside). See also
+// drainStale and endCutLine.
 func openLogWriter(st *Store, id string, maxSize int64) (*logWriter, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxLogSize
 	}
+	st.repairRotation(id)
 	seg, err := st.logSegments(id)
+	var ce *CorruptError
+	if errors.As(err, &ce) && setAsideFile(ce.Path) != "" {
+		// Where the segments began is unknown: count from the older
+		// one's start, and record it, so that readers agree and both
+		// segments stay readable.
+		seg, err = st.logSegments(id)
+		if err == nil && seg.prevSize > 0 {
+			prevIno, _, _ := fileStat(st.Path(id, PrevLogFile))
+			curIno, _, _ := fileStat(st.Path(id, LogFile))
+			seg.meta = LogMeta{Base: seg.prevSize, CurIno: curIno, PrevIno: prevIno}
+			err = writeJSON(st.Path(id, LogMetaFile), seg.meta)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +107,90 @@ func openLogWriter(st *Store, id string, maxSize int64) (*logWriter, error) {
 		return nil, err
 	}
 	w := &logWriter{store: st, id: id, maxSize: maxSize, f: f, meta: seg.meta, size: seg.size, idx: idx, lastIn: time.Now()}
+	if fi, err := idx.Stat(); err == nil && fi.Size() > 0 {
+		w.idxCut = lastByte(idx.Name(), fi.Size()) != '\n'
+	}
 	w.cond = sync.NewCond(&w.mu)
+	w.last = lastByte(st.Path(id, LogFile), seg.size)
+	if seg.size == 0 {
+		w.last = lastByte(st.Path(id, PrevLogFile), seg.prevSize)
+	}
+	if readJSON(st.Path(id, LogLossFile), &w.loss) == nil && w.loss.Dropping {
+		w.loss.Dropping = false
+		w.lossDirty = true
+	}
 	return w, nil
+}
+
+// drainStale moves output still waiting in the pipe (fd, non-blocking)
+// into the log. It is called before the child starts, so such output is
+// the previous run's: its supervisor was killed before it read it (the
+// pipe keeps it while the previous pane's pipe process holds it open).
+// It belongs after what that run logged, not in this run's output.
+func (w *logWriter) drainStale(fd int) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if n <= 0 || err != nil {
+			return
+		}
+		w.write(buf[:n])
+	}
+}
+
+// endCutLine ends with a line break a log whose last line was cut short
+// (its supervisor, or its pane, died in the middle of a line), so that
+// the next run's output starts on a line of its own.
+func (w *logWriter) endCutLine() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == 0 || w.last == '\n' || w.failing {
+		return
+	}
+	if n, _ := w.f.Write([]byte("\r\n")); n > 0 {
+		w.size += int64(n)
+		w.last = "\r\n"[n-1]
+	}
+}
+
+// lastByte is the last byte of the file at path, whose size is size (0
+// when it is empty or unreadable).
+func lastByte(path string, size int64) byte {
+	if size <= 0 {
+		return 0
+	}
+	b, err := readAt(path, size-1, 1)
+	if err != nil || len(b) != 1 {
+		return 0
+	}
+	return b[0]
+}
+
+// repairRotation finishes a rotation that its supervisor did not (killed
+// between writing logmeta and the renames): logmeta already names the new
+// file as output.log, so the renames are done now.
+func (s *Store) repairRotation(id string) {
+	var meta LogMeta
+	if readJSON(s.Path(id, LogMetaFile), &meta) != nil || meta.CurIno == 0 {
+		return
+	}
+	curIno, _, curErr := fileStat(s.Path(id, LogFile))
+	if curErr == nil && curIno == meta.CurIno {
+		return // consistent
+	}
+	newPath := s.Path(id, LogFile+".new")
+	if ino, _, err := fileStat(newPath); err != nil || ino != meta.CurIno {
+		return // not a rotation this code can finish; readers cope
+	}
+	if curErr == nil && curIno == meta.PrevIno {
+		if os.Rename(s.Path(id, LogFile), s.Path(id, PrevLogFile)) != nil {
+			return
+		}
+	}
+	os.Rename(newPath, s.Path(id, LogFile))
 }
 
 // end is the logical offset just past the last byte written.
@@ -88,14 +217,55 @@ func (w *logWriter) copyFrom(r io.Reader) {
 
 func (w *logWriter) write(p []byte) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	now := time.Now()
 	w.lastIn = now
 	if sec := now.Unix(); sec != w.idxSec {
 		w.idxSec = sec
-		fmt.Fprintf(w.idx, "%d %d\n", now.UnixMilli(), w.meta.Base+w.size)
+		line := fmt.Sprintf("%d %d\n", now.UnixMilli(), w.meta.Base+w.size)
+		if w.idxCut {
+			line = "\n" + line
+		}
+		_, err := io.WriteString(w.idx, line)
+		w.idxCut = err != nil
 	}
+	w.append(p, now)
+	w.tail = append(w.tail, p...)
+	if keep := 4096; len(w.tail) > keep {
+		w.tail = append(w.tail[:0], w.tail[len(w.tail)-keep:]...)
+	}
+	if w.want != nil && bytes.Contains(w.tail, w.want) {
+		w.seen = true
+	}
+	w.cond.Broadcast()
+	dirty := w.lossDirty
+	w.mu.Unlock()
+	if dirty {
+		w.flushLoss(false)
+	}
+}
+
+// append writes p to the log, or drops it while the log cannot be
+// written. The caller holds w.mu.
+func (w *logWriter) append(p []byte, now time.Time) {
 	rest := p
+	if w.failing {
+		if w.holdRetry || now.Before(w.retryAt) {
+			w.drop(int64(len(rest)))
+			return
+		}
+		// Resume at a line boundary: after the next newline when the
+		// log ends with one, else at it (ending the cut line).
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			w.drop(int64(len(rest)))
+			return
+		}
+		if w.last == '\n' || w.last == 0 {
+			i++
+		}
+		w.drop(int64(i))
+		rest = rest[i:]
+	}
 	for len(rest) > 0 {
 		room := w.maxSize - w.size
 		if room <= 0 {
@@ -107,26 +277,78 @@ func (w *logWriter) write(p []byte) {
 			chunk = chunk[:room]
 		}
 		n, err := w.f.Write(chunk)
-		w.size += int64(n)
-		if err != nil {
-			// A full disk: the bytes that did not fit are lost, and the
-			// offsets stay true to what is on disk.
-			if !w.errOnce {
-				w.errOnce = true
-				fmt.Fprintf(os.Stderr, "[bgmux] writing the log failed: %v\n", err)
+		if n > 0 {
+			w.size += int64(n)
+			w.last = chunk[n-1]
+			if w.failing {
+				// Written again: the gap is closed.
+				w.failing, w.loss.Dropping, w.lossDirty = false, false, true
 			}
-			break
 		}
 		rest = rest[n:]
+		if err != nil {
+			w.fail(err, now)
+			w.drop(int64(len(rest)))
+			return
+		}
 	}
-	w.tail = append(w.tail, p...)
-	if keep := 4096; len(w.tail) > keep {
-		w.tail = append(w.tail[:0], w.tail[len(w.tail)-keep:]...)
+}
+
+// fail notes that writing the log failed: a gap opens (unless one is open
+// already) and writing is tried again after lossRetry. The caller holds
+// w.mu.
+func (w *logWriter) fail(err error, now time.Time) {
+	w.retryAt = now.Add(lossRetry)
+	if w.failing {
+		return
 	}
-	if w.want != nil && bytes.Contains(w.tail, w.want) {
-		w.seen = true
+	w.failing = true
+	if w.loss.Gaps == 0 {
+		w.loss.Offset, w.loss.At = w.meta.Base+w.size, now.UTC()
 	}
-	w.cond.Broadcast()
+	w.loss.Gaps++
+	w.loss.Reason, w.loss.Dropping, w.lossDirty = lossReason(err), true, true
+	if !w.told {
+		// Tell a person watching the pane (not under the lock: the pane
+		// is where the output comes from).
+		w.told = true
+		msg := fmt.Sprintf("\r\n[bgmux] cannot write the log: %s; output is dropped until there is room (bgmux status shows how much)\r\n", w.loss.Reason)
+		go os.Stderr.WriteString(msg)
+	}
+}
+
+// drop counts n bytes of output that did not reach the log. The caller
+// holds w.mu.
+func (w *logWriter) drop(n int64) {
+	if n > 0 {
+		w.loss.Bytes += n
+	}
+}
+
+// flushLoss saves the loss record if it changed since the last save, or
+// if there is one and force is set (its byte count grows while a gap is
+// open without marking it changed).
+func (w *logWriter) flushLoss(force bool) {
+	w.saveMu.Lock()
+	defer w.saveMu.Unlock()
+	w.mu.Lock()
+	l, dirty := w.loss, w.lossDirty || force
+	w.lossDirty = false
+	save := w.saveLoss
+	w.mu.Unlock()
+	if !dirty || save == nil || l.Gaps == 0 {
+		return
+	}
+	save(l)
+}
+
+// hold stops (true) or allows again (false) attempts to write a failing
+// log, so that the space the supervisor frees for its records is not
+// taken by output first.
+func (w *logWriter) hold(on bool) {
+	w.mu.Lock()
+	w.holdRetry = on
+	w.mu.Unlock()
 }
 
 // rotate makes output.log the older segment and starts a new one. The

@@ -60,12 +60,23 @@ func (m *Manager) CurrentGroup() string { return DefaultGroup(m.Cwd) }
 func (m *Manager) Get(ref string) (*Task, error) {
 	id, err := m.Resolve(ref)
 	if err != nil {
+		if KindOf(err) == KindNotFound {
+			// A task with an unreadable sidecar is no task, but say so.
+			if why := m.Store.explainMissing(ref); why != nil {
+				return nil, why
+			}
+		}
 		return nil, err
 	}
-	t, err := m.Store.load(id)
+	t, err := m.Store.loadOrSetAside(id)
 	if err != nil {
+		var sa *SetAsideError
+		if errors.As(err, &sa) {
+			return nil, sa.asKind()
+		}
 		return nil, err
 	}
+	t.LogLoss = m.Store.logLoss(t)
 	var hist []Exit
 	if readJSON(m.Store.Path(id, HistoryFile), &hist) == nil {
 		// The last entry may be the current run's exit, already in the object.

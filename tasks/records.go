@@ -43,6 +43,11 @@ type Exit struct {
 	Lost bool `json:"lost,omitempty"`
 	// LostReason says how the loss was detected ("host rebooted").
 	LostReason string `json:"lost_reason,omitempty"`
+	// Hangup reports that the supervisor's terminal hung up during the
+	// run (its tmux server or window went away), so the run ended because
+	// of it, whether the child died of the signal or exited (a write to
+	// the vanished terminal fails).
+	Hangup bool `json:"hangup,omitempty"`
 }
 
 // WindowRecord is written by start: where the task's window lives.
@@ -70,4 +75,33 @@ func (e *Exit) StatusCode() int {
 		}
 	}
 	return 1
+}
+
+// LogLossFile is the sidecar in which the supervisor records output it
+// could not write to the log (a full disk, say).
+const LogLossFile = "logloss"
+
+// LogLoss is the logloss sidecar: output the task wrote that is not in
+// its log because writing the log failed. The log stays a faithful record
+// of what it holds: every byte in it is a byte the task wrote, in order;
+// after a gap it resumes at the start of a line. It counts over the
+// task's whole life, like the log's logical offsets.
+type LogLoss struct {
+	// Bytes counts the output that is missing from the log. While
+	// Dropping it is a lower bound (it is recorded when a gap opens and
+	// when it closes, not at every write).
+	Bytes int64 `json:"bytes"`
+	// Offset is the logical log offset of the first gap: every byte
+	// before it is in the log.
+	Offset int64 `json:"offset"`
+	// Gaps counts the places where output is missing.
+	Gaps int `json:"gaps"`
+	// Reason says why the log could not be written, e.g. "disk full (no
+	// space left on device)".
+	Reason string `json:"reason"`
+	// At is when output was first lost.
+	At time.Time `json:"at"`
+	// Dropping reports that output was still being dropped when this was
+	// recorded (the disk was still full).
+	Dropping bool `json:"dropping"`
 }

@@ -15,6 +15,10 @@ import (
 // (its old output stays visible above), else in a new one. The previous
 // runs' exits stay in the task's history.
 func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
+	// A state dir that cannot be written fails before the task is stopped.
+	if err := m.Store.checkWritable(); err != nil {
+		return nil, err
+	}
 	if t.window != nil && t.window.Socket != m.Tmux.Socket {
 		return nil, Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
 	}

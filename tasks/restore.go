@@ -60,9 +60,14 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	}
 	var list []*Task
 	for _, id := range ids {
-		t, err := m.Store.load(id)
+		t, err := m.Store.loadOrSetAside(id)
 		if err != nil {
-			m.Store.Warnings = append(m.Store.Warnings, "restore: skipped "+id+": "+err.Error())
+			var sa *SetAsideError
+			if errors.As(err, &sa) {
+				m.Store.Warnings = append(m.Store.Warnings, "restore: "+err.Error())
+			} else {
+				m.Store.Warnings = append(m.Store.Warnings, "restore: skipped "+id+": "+err.Error())
+			}
 			continue
 		}
 		list = append(list, t)
@@ -107,13 +112,19 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		case t.State.Finished() && t.exit != nil && t.exit.NextRestartAt != nil && !t.supervisorAlive():
 			res.Action, res.Reason = RestoreFinished, "supervisor gone while waiting to restart"
 			restart = true
-		case t.State == Killed && !t.supervisorAlive() && hangupSignal(t.exit) &&
+		case (t.State == Killed || t.State == Exited) && !t.supervisorAlive() && hangupSignal(t.exit) &&
 			(t.window == nil || t.run != nil && t.run.BootID != BootID()):
 			// A tmux server that goes away hangs up its panes, and a
 			// shutdown sends TERM: the supervisor records the signal
-			// and, taking it for a stop, does not restart. Without a
-			// bgmux stop marker this is a loss, not a stop.
-			res.Action, res.Reason = RestoreFinished, "killed by "+*t.exit.Signal+" when its host or tmux server went down"
+			// (or the exit of a child whose writes to the vanished
+			// terminal failed) and, taking it for a stop, does not
+			// restart. Without a bgmux stop marker this is a loss, not
+			// a stop.
+			how := "ended by a hangup"
+			if t.exit.Signal != nil {
+				how = "killed by " + *t.exit.Signal
+			}
+			res.Action, res.Reason = RestoreFinished, how+" when its host or tmux server went down"
 			restart = true
 		case t.State.Finished():
 			res.Action, res.Reason = RestoreFinished, string(t.State)
@@ -174,8 +185,12 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 }
 
 // hangupSignal reports whether ex is a death by the signals a lost
-// terminal or a shutdown delivers (HUP, TERM, KILL).
+// terminal or a shutdown delivers (HUP, TERM, KILL), or a run whose
+// supervisor saw its terminal hang up (Exit.Hangup).
 func hangupSignal(ex *Exit) bool {
+	if ex != nil && ex.Hangup {
+		return true
+	}
 	if ex == nil || ex.Signal == nil {
 		return false
 	}
@@ -227,8 +242,10 @@ func (m *Manager) recordLost(t *Task, reason string) error {
 	if err := writeJSON(m.Store.Path(t.ID, ExitFile), ex); err != nil {
 		return err
 	}
-	var hist []Exit
-	readJSON(m.Store.Path(t.ID, HistoryFile), &hist)
+	hist, ok := readHistory(m.Store.Path(t.ID, HistoryFile))
+	if !ok {
+		return nil // the exit record is written; a damaged history stays as it is
+	}
 	hist = append(hist, ex)
 	if len(hist) > maxHistory {
 		hist = hist[len(hist)-maxHistory:]

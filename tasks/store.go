@@ -68,6 +68,9 @@ func (s *Store) Init() error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return s.unwritable(err)
 	}
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
 	if err := s.checkOwner(); err != nil {
 		return err
 	}
@@ -93,7 +96,12 @@ func (s *Store) checkOwner() error {
 	return nil
 }
 
+// unwritable explains a failed write to the state directory: a full file
+// system, or permissions.
 func (s *Store) unwritable(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return &Error{Kind: KindFailed, Msg: fmt.Sprintf("the file system of state directory %s is full (no space left on device); free some space and try again", s.Dir), Err: err}
+	}
 	return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s is not usable; fix its permissions or set BGMUX_STATE_DIR to a writable directory", s.Dir), Err: err}
 }
 

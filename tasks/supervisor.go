@@ -52,6 +52,9 @@ type supervisor struct {
 	pane    string
 	log     *logWriter
 	logFifo *os.File
+	// reserve is disk space held so that the run and exit records can
+	// still be written when the disk is full (see ReserveFile).
+	reserve *diskReserve
 	sigs    chan os.Signal
 	// stopping is set once a termination signal reached the supervisor
 	// itself: the restart policy ends.
@@ -84,12 +87,20 @@ func (s *supervisor) main() int {
 	s.sigs = make(chan os.Signal, 16)
 	signal.Notify(s.sigs, forwarded...)
 	signal.Notify(s.sigs, syscall.SIGTTOU, syscall.SIGTTIN)
+	s.reserve = newDiskReserve(s.store.Path(s.spec.ID, ReserveFile))
+	defer s.reserve.remove()
 	s.openLog()
 
 	runNo := 1
 	var prev Run
-	if readJSON(s.store.Path(s.spec.ID, RunFile), &prev) == nil {
+	runPath := s.store.Path(s.spec.ID, RunFile)
+	if err := readJSON(runPath, &prev); err == nil {
 		runNo = prev.Run + 1
+	} else if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+		// Never write over a record that cannot be read: keep it aside.
+		if dst := setAsideFile(runPath); dst != "" {
+			fmt.Fprintf(os.Stderr, "[bgmux] the run record %s; it was set aside as %s\n", ce.problem(), dst)
+		}
 	}
 	restarts, backoff := 0, time.Duration(0)
 	var last Exit
@@ -112,7 +123,7 @@ func (s *supervisor) main() int {
 		if !s.pause(delay) {
 			// Stopped while waiting to restart: the last run is final.
 			ex.NextRestartAt = nil
-			if err := writeJSON(s.store.Path(s.spec.ID, ExitFile), ex); err != nil {
+			if err := s.writeRecord(ExitFile, ex, 0); err != nil {
 				fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
 			}
 			fmt.Fprintf(s.out, "[bgmux] stopped; not restarting\n")
@@ -128,19 +139,36 @@ func (s *supervisor) main() int {
 
 // openLog starts copying the pane's output (arriving through the FIFO that
 // pipe-pane writes to) into the log. Opening the FIFO read-write never
-// blocks and never sees end-of-file between writers.
+// blocks and never sees end-of-file between writers. Output a killed
+// supervisor left in the FIFO goes to the log first, and a line it left
+// cut short is ended, before this supervisor's first run begins.
 func (s *supervisor) openLog() {
 	w, err := openLogWriter(s.store, s.spec.ID, s.spec.MaxLogSize)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the log: %v\n", err)
 		return
 	}
-	fifo, err := os.OpenFile(s.store.Path(s.spec.ID, PipeFile), os.O_RDWR, 0)
+	w.saveLoss = func(l LogLoss) error {
+		// Half of the reserve stays for the exit record.
+		err := s.writeRecord(LogLossFile, l, reserveSize/2)
+		if err != nil && noSpace(err) {
+			err = fmt.Errorf("the disk is full and the reserve spent")
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "[bgmux] cannot record the output lost: %v\n", err)
+		}
+		return err
+	}
+	path := s.store.Path(s.spec.ID, PipeFile)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the output pipe: %v\n", err)
 		w.close()
 		return
 	}
+	w.drainStale(fd)
+	w.endCutLine()
+	fifo := os.NewFile(uintptr(fd), path)
 	s.log = w
 	go func() {
 		w.copyFrom(fifo)
@@ -262,10 +290,11 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	s.writeRun(rec)
 	// The supervisor now mostly waits: hand start-up garbage back to the
 	// system, so hundreds of live tasks cost little memory.
-	debug.FreeOSMemory()
+	trimMemory()
 
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
+	hangup, hadTerminal := false, isTerminal(1)
 	for waiting := true; waiting; {
 		select {
 		case sig := <-s.sigs:
@@ -275,12 +304,17 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
 				s.stopping = true
 			}
+			hangup = hangup || sig == syscall.SIGHUP
 			syscall.Kill(-pgid, sig.(syscall.Signal))
 		case <-done:
 			waiting = false
 		}
 	}
-	ex := Exit{Run: runNo, StartedAt: rec.StartedAt}
+	// The child may end (a write to its terminal failing) before the
+	// hangup signal reaches the supervisor: a terminal that no longer
+	// answers tells the same.
+	hangup = hangup || hadTerminal && !isTerminal(1)
+	ex := Exit{Run: runNo, StartedAt: rec.StartedAt, Hangup: hangup}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		name := SignalName(ws.Signal())
@@ -298,14 +332,21 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 }
 
 func (s *supervisor) writeRun(rec Run) {
-	if err := writeJSON(s.store.Path(s.spec.ID, RunFile), rec); err != nil {
+	if err := s.writeRecord(RunFile, rec, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
 	}
 }
 
+// writeRecord writes one of the task's sidecars, using the disk reserve
+// (down to floor bytes) when the disk is full.
+func (s *supervisor) writeRecord(file string, v any, floor int64) error {
+	return writeJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
+}
+
 // record prints the trailer, waits until it has reached the log (so that
-// an exit record means the log is complete), then writes the exit sidecar
-// and adds the run to the history.
+// an exit record means the log is complete), then writes the logloss
+// sidecar (when output was lost), the exit sidecar and adds the run to the
+// history, using the disk reserve if the disk is full.
 func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration) {
 	ex.EndedAt = time.Now().UTC()
 	trailer := "[bgmux] " + describeExit(&ex, ex.EndedAt.Sub(started))
@@ -322,16 +363,27 @@ func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration)
 		// After a hangup the terminal no longer answers: the pane is gone.
 		s.log.waitSeen(2*time.Second, func() bool { return !isTerminal(1) })
 	}
-	if err := writeJSON(s.store.Path(s.spec.ID, ExitFile), ex); err != nil {
+	if s.log != nil {
+		// Space freed from the reserve goes to the records, not to
+		// output waiting to be written; and the record of output lost
+		// is final before the exit record says the run is over.
+		s.log.hold(true)
+		defer s.log.hold(false)
+		s.log.flushLoss(true)
+	}
+	if err := s.writeRecord(ExitFile, ex, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
 	}
-	var hist []Exit
-	readJSON(s.store.Path(s.spec.ID, HistoryFile), &hist)
+	hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile))
+	if !ok {
+		fmt.Fprintf(os.Stderr, "[bgmux] the run history cannot be read or set aside; it is left as it is\n")
+		return
+	}
 	hist = append(hist, ex)
 	if len(hist) > maxHistory {
 		hist = hist[len(hist)-maxHistory:]
 	}
-	if err := writeJSON(s.store.Path(s.spec.ID, HistoryFile), hist); err != nil {
+	if err := s.writeRecord(HistoryFile, hist, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run history: %v\n", err)
 	}
 }

@@ -70,6 +70,9 @@ type Task struct {
 	Tmux      TmuxInfo   `json:"tmux"`
 	// Error says why the command could not start, when it could not.
 	Error string `json:"error,omitempty"`
+	// LogLoss, when set, says that output is missing from the log because
+	// writing it failed (a full disk); status reads it, list does not.
+	LogLoss *LogLoss `json:"log_loss,omitempty"`
 
 	spec   *Spec
 	run    *Run
