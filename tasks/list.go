@@ -17,10 +17,20 @@ func (s *Store) loadAll() ([]*Task, error) {
 	ids, err := s.IDs()
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return nil, &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s is not readable by this user; fix its permissions or set BGMUX_STATE_DIR to your own state directory", s.Dir), Err: err}
+			return nil, s.unreadable(err)
 		}
 		return nil, err
 	}
+	return s.loadIDs(ids)
+}
+
+// unreadable explains a state directory this user cannot read.
+func (s *Store) unreadable(err error) error {
+	return &Error{Kind: KindInvalid, Msg: fmt.Sprintf("state directory %s is not readable by this user; fix its permissions or set BGMUX_STATE_DIR to your own state directory", s.Dir), Err: err}
+}
+
+// loadIDs loads the tasks with these ids, as loadAll does.
+func (s *Store) loadIDs(ids []string) ([]*Task, error) {
 	loaded := make([]*Task, len(ids))
 	errs := make([]error, len(ids))
 	parallel(len(ids), func(i int) { loaded[i], errs[i] = s.load(ids[i]) })
@@ -74,8 +84,20 @@ func (m *Manager) List(opts ListOptions) ([]*Task, error) {
 	if group == "" {
 		group = m.CurrentGroup()
 	}
-	all, err := m.Store.loadAll()
+	// One group's tasks are read through the name index: listing a
+	// project's tasks costs the same however many other groups there are.
+	var all []*Task
+	ids, err := m.Store.IDs()
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, m.Store.unreadable(err)
+		}
+		return nil, err
+	}
+	if gids, ok := m.Store.groupIDs(group, len(ids)); ok && !opts.All {
+		ids = gids
+	}
+	if all, err = m.Store.loadIDs(ids); err != nil {
 		return nil, err
 	}
 	out := make([]*Task, 0, len(all))

@@ -5,7 +5,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 )
 
 // The name index lets start settle a task's name without reading every
@@ -136,4 +139,44 @@ func (s *Store) liveNamed(group, name string) *Task {
 		}
 	}
 	return nil
+}
+
+// groupIDs returns the ids of the tasks the name index lists in group,
+// sorted, and false when the index cannot answer (the store has none,
+// or it cannot be read) or when reading it would cost more than reading
+// every task (the group holds most of the store's names: one directory
+// read per name then adds to the load of nearly every task), so the
+// caller reads every task instead. total is the number of tasks in the
+// store.
+func (s *Store) groupIDs(group string, total int) ([]string, bool) {
+	if _, err := os.Stat(filepath.Join(s.Dir, namesDir)); err != nil {
+		return nil, false
+	}
+	if checkWord("name", group) != nil {
+		return nil, true // no task can be in it
+	}
+	dir := filepath.Join(s.Dir, namesDir, group)
+	names, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, true
+	} else if err != nil {
+		return nil, false
+	}
+	if len(names) > total/2 {
+		return nil, false
+	}
+	var ids []string
+	for _, n := range names {
+		ents, err := os.ReadDir(filepath.Join(dir, n.Name()))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, false
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), IDPrefix) {
+				ids = append(ids, e.Name())
+			}
+		}
+	}
+	sort.Strings(ids)
+	return slices.Compact(ids), true
 }

@@ -133,3 +133,38 @@ func TestNameIndexModes(t *testing.T) {
 		t.Fatalf("entry mode %v (%v), want 0600", st.Mode().Perm(), err)
 	}
 }
+
+// TestGroupIDsFromIndex checks that the index lists exactly one group's
+// tasks, every name of it, and that a store without an index says so.
+func TestGroupIDsFromIndex(t *testing.T) {
+	s := OpenStore(filepath.Join(t.TempDir(), "state"))
+	var want []string
+	for i, g := range []string{"a", "b", "a", "c", "a"} {
+		id := writeSpecOnly(t, s, g, []string{"x", "y", "x", "z", "w"}[i], time.Now())
+		if g == "a" {
+			want = append(want, id)
+		}
+	}
+	if _, ok := s.groupIDs("a", 5); ok {
+		t.Fatal("groupIDs answered for a store without an index")
+	}
+	if err := s.ensureNameIndex(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.groupIDs("a", 3); ok {
+		t.Fatal("groupIDs answered for a group holding most of the store's names")
+	}
+	got, ok := s.groupIDs("a", 100)
+	sort.Strings(want)
+	if !ok || len(got) != len(want) {
+		t.Fatalf("groupIDs(a) = %v, %v; want %v", got, ok, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("groupIDs(a) = %v, want %v", got, want)
+		}
+	}
+	if got, ok := s.groupIDs("nosuch", 5); !ok || len(got) != 0 {
+		t.Fatalf("groupIDs(nosuch) = %v, %v; want none, true", got, ok)
+	}
+}
