@@ -301,8 +301,7 @@ func TestReadHistorySetsAside(t *testing.T) {
 func TestDiskReserve(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ReserveFile)
 	r := newDiskReserve(p)
-	r.mu.Lock() // filled in the background
-	r.mu.Unlock()
+	<-r.filled // filled in the background
 	if st, err := os.Stat(p); err != nil || st.Size() != reserveSize {
 		t.Fatalf("reserve: %v %v", st, err)
 	}

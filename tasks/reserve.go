@@ -29,6 +29,8 @@ type diskReserve struct {
 	path string
 	f    *os.File // nil once given back entirely (or never had)
 	size int64
+	// filled is closed once the background fill has ended.
+	filled chan struct{}
 }
 
 // newDiskReserve creates (or takes over) the reserve file at path and
@@ -36,9 +38,10 @@ type diskReserve struct {
 // the background, not to delay the task's start; release and remove wait
 // for it. When the disk is already too full it keeps what it could get.
 func newDiskReserve(path string) *diskReserve {
-	r := &diskReserve{path: path}
+	r := &diskReserve{path: path, filled: make(chan struct{})}
 	r.mu.Lock()
 	go func() {
+		defer close(r.filled)
 		defer r.mu.Unlock()
 		r.fill()
 	}()
