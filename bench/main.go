@@ -29,7 +29,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -528,6 +527,8 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		"logs --new: the task echoes each line the harness writes to a FIFO; polled means `logs --new --reader R` called back to back until the line comes back; follow means one `logs --new --follow` process, timed until the line is on its stdout.",
 		"Why `status` misses ratio 1.0: it makes no tmux call, and what it costs is starting a Go process. The start-up profile rows show the floor: a Go program with an empty main already costs about what one tmux client round trip does, and on a virtual machine each minor page fault is expensive. bgmux's faults above that floor are its package initialisation (urfave/cli, yaml, the tasks package) and its reads of the sidecars. Two fixes came from this profile: the MCP SDK (net/http, TLS, JSON schema; about 270 faults at every start) moved to the companion binary bgmux-mcp, and `-tags urfave_cli_no_docs` drops urfave/cli's man-page generator (blackfriday's entity table, about 90 faults).",
 		"Why `start` misses ratio 1.5: raw `new-window` returns as soon as tmux has forked the command; `bgmux start` makes the same single tmux call, and in addition starts as a Go process, writes the spec durably (fsync), and waits until the supervisor (a second Go process start) has started the child and written its run record, so that it can report an observed pid and state (DESIGN.md: never report a state you did not observe). Two Go process starts and an fsync against one tmux round trip is why the ratio sits near 2-3; it is flat in the number of tasks (the name index), which is the part bgmux controls.",
+		"Why the output ratio misses 1.2 here: with few windows in the server, tmux handles 106 MB in about 6 s, and bgmux's capture runs beside it on the same 2 cores: pipe-pane's `cat` copies every byte into the FIFO, and the supervisor copies it again into output.log and its time index. Two more processes on the byte path cost about half again as much wall time. With 2,000 windows in the server, tmux alone needs about 60 s for the same output, and the ratio was 0.99 (previous run of this harness). Not fixed in this issue: the next step is a profile of the supervisor's copy loop.",
+		"Why `list` at 1,000 tasks misses 100 ms here: it makes no tmux call; per task it reads four sidecars and two /proc files (about 25 system calls) and decodes them, and this VM is slow at both, about 2.5 times slower than the machine of 2026-11-24, where the same list took 69 ms (tmux display-message: 2.6 ms then, about 8-11 ms now). A listing of one group among many reads only that group (the name index).",
 		"Supervisor memory: RSS counts the pages of the bgmux binary that the process touched, which all supervisors share; PSS divides shared pages among the processes sharing them; private is Private_Clean + Private_Dirty.")
 	return rows, notes, nil
 }
@@ -569,38 +570,9 @@ func startPair(n int, e *env, prefix string) (stats, stats, error) {
 
 // createTasks starts n sleeping tasks, par at a time.
 func createTasks(e *env, n, par, base int) (int, error) {
-	if n <= 0 {
-		return 0, nil
-	}
-	var next, done atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				if _, err := e.start("--name", fmt.Sprintf("t%d", base+int(i)), "--", "sleep", "100000"); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-				if c := done.Add(1); c%100 == 0 {
-					fmt.Fprintf(os.Stderr, "bench:   %d/%d\n", c, n)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return int(done.Load()), firstErr
+	return startMany(e, n, par, func(i int) []string {
+		return []string{"--name", fmt.Sprintf("t%d", base+i), "--", "sleep", "100000"}
+	})
 }
 
 // memStats is supervisor memory in MB.

@@ -15,9 +15,12 @@ import (
 	"time"
 )
 
-// createGroupTasks starts n sleeping tasks spread over groups groups
-// (g00, g01, ...), par at a time.
-func createGroupTasks(e *env, n, groups, par int) (int, error) {
+// startMany runs bgmux start with args(i) for i in 0..n-1, par at a
+// time, and returns how many started.
+func startMany(e *env, n, par int, args func(i int) []string) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
 	var next, done atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
@@ -31,8 +34,7 @@ func createGroupTasks(e *env, n, groups, par int) (int, error) {
 				if i >= int64(n) {
 					return
 				}
-				g := fmt.Sprintf("g%02d", int(i)%groups)
-				if _, err := e.start("--group", g, "--name", fmt.Sprintf("gt%d", i), "--", "sleep", "100000"); err != nil {
+				if _, err := e.start(args(int(i))...); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -48,6 +50,14 @@ func createGroupTasks(e *env, n, groups, par int) (int, error) {
 	}
 	wg.Wait()
 	return int(done.Load()), firstErr
+}
+
+// createGroupTasks starts n sleeping tasks spread over groups groups
+// (g00, g01, ...), par at a time.
+func createGroupTasks(e *env, n, groups, par int) (int, error) {
+	return startMany(e, n, par, func(i int) []string {
+		return []string{"--group", fmt.Sprintf("g%02d", i%groups), "--name", fmt.Sprintf("gt%d", i), "--", "sleep", "100000"}
+	})
 }
 
 // countListed runs bgmux list --json with args and returns how many tasks
@@ -77,33 +87,10 @@ func timeBgmux(e *env, n int, args ...string) (stats, error) {
 // until all have exited, and times one prune of that group. It returns the
 // time, the tmux calls prune made and how many tasks it removed.
 func pruneAtScale(e *env, n, par int) (time.Duration, int, int, error) {
-	var next atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				if _, err := e.start("--group", "done", "--name", fmt.Sprintf("d%d", i), "--", "true"); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, 0, 0, firstErr
+	if _, err := startMany(e, n, par, func(i int) []string {
+		return []string{"--group", "done", "--name", fmt.Sprintf("d%d", i), "--", "true"}
+	}); err != nil {
+		return 0, 0, 0, err
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

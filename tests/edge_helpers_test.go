@@ -147,6 +147,12 @@ func edgeRunBin(e *env, dir string, args ...string) result {
 	cmd := exec.Command(bgmuxBin, args...)
 	cmd.Dir = dir
 	cmd.Env = e.Environ()
+	return runCmd(cmd)
+}
+
+// runCmd runs cmd and returns its output and exit status (-1, with the
+// error on Err, when it could not run).
+func runCmd(cmd *exec.Cmd) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -58,20 +57,7 @@ func (r secRunner) run(args ...string) result {
 	if r.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.cred}
 	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else {
-			code = -1
-			errb.WriteString(err.Error())
-		}
-	}
-	return result{Out: out.String(), Err: errb.String(), Code: code}
+	return runCmd(cmd)
 }
 
 func (r secRunner) must(t *testing.T, args ...string) string {
@@ -327,37 +313,31 @@ func secSupervisorPID(t *testing.T, e *env, id string) int {
 // may hold newlines) and returns them.
 func secFileRecords(t *testing.T, path string, n int) []string {
 	t.Helper()
-	var recs []string
-	if !poll(20*time.Second, func() bool {
-		b, _ := os.ReadFile(path)
-		s := string(b)
-		if !strings.HasSuffix(s, "\x00") {
-			return false
-		}
-		recs = strings.Split(strings.TrimSuffix(s, "\x00"), "\x00")
-		return len(recs) >= n
-	}) {
-		t.Fatalf("%s never held %d records; it has %q", path, n, recs)
-	}
-	return recs
+	return secFileSplit(t, path, n, "\x00")
 }
 
 // secFileLines polls until path holds n lines and returns them.
 func secFileLines(t *testing.T, path string, n int) []string {
 	t.Helper()
-	var lines []string
+	return secFileSplit(t, path, n, "\n")
+}
+
+// secFileSplit polls until path holds n records, each ended by sep.
+func secFileSplit(t *testing.T, path string, n int, sep string) []string {
+	t.Helper()
+	var recs []string
 	if !poll(20*time.Second, func() bool {
 		b, _ := os.ReadFile(path)
 		s := string(b)
-		if !strings.HasSuffix(s, "\n") {
+		if !strings.HasSuffix(s, sep) {
 			return false
 		}
-		lines = strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-		return len(lines) >= n
+		recs = strings.Split(strings.TrimSuffix(s, sep), sep)
+		return len(recs) >= n
 	}) {
-		t.Fatalf("%s never held %d lines; it has %q", path, n, lines)
+		t.Fatalf("%s never held %d records ended by %q; it has %q", path, n, sep, recs)
 	}
-	return lines
+	return recs
 }
 
 // ---------------------------------------------------------------------
