@@ -19,22 +19,9 @@ const edgeParallel = 20
 // goroutines released at once, and returns the started tasks by i.
 func edgeStartAll(t *testing.T, e *env, n int, args func(i int) []string) []task {
 	t.Helper()
-	results := make([]result, n)
-	var ready, done sync.WaitGroup
-	gate := make(chan struct{})
-	for i := 0; i < n; i++ {
-		ready.Add(1)
-		done.Add(1)
-		go func(i int) {
-			defer done.Done()
-			ready.Done()
-			<-gate
-			results[i] = edgeRunBin(e, e.Dir, append([]string{"start", "--json"}, args(i)...)...)
-		}(i)
-	}
-	ready.Wait()
-	close(gate)
-	done.Wait()
+	results := loadRunAll(e, n, func(i int) []string {
+		return append([]string{"start", "--json"}, args(i)...)
+	})
 	tasks := make([]task, n)
 	for i, r := range results {
 		if r.Code != 0 {
