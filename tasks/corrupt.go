@@ -242,3 +242,13 @@ func readHistory(path string) (hist []Exit, ok bool) {
 	}
 	return hist, true
 }
+
+// lastHistory is the newest entry of the run history at path, or nil when
+// there is none or it cannot be read.
+func lastHistory(path string) *Exit {
+	var hist []Exit
+	if readJSON(path, &hist) != nil || len(hist) == 0 {
+		return nil
+	}
+	return &hist[len(hist)-1]
+}

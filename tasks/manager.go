@@ -79,8 +79,9 @@ func (m *Manager) Get(ref string) (*Task, error) {
 	t.LogLoss = m.Store.logLoss(t)
 	var hist []Exit
 	if readJSON(m.Store.Path(id, HistoryFile), &hist) == nil {
-		// The last entry may be the current run's exit, already in the object.
-		if n := len(hist); n > 0 && t.exit != nil && hist[n-1].Run == t.exit.Run {
+		// The last entry may be the current run's exit, which is in the
+		// object (or about to be: the history is written first).
+		if n := len(hist); n > 0 && hist[n-1].Run == t.Runs {
 			hist = hist[:n-1]
 		}
 		if len(hist) > 0 {

@@ -96,6 +96,15 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		if hadWindow && !srv.owns(t.window.Pane, t.ID) {
 			t.window = nil // gone, or its id now names another pane
 		}
+		if t.exitFromHistory {
+			// Its supervisor died between the history and the exit
+			// record: write the exit record from what it saw.
+			if err := writeJSON(m.Store.Path(t.ID, ExitFile), *t.exit); err != nil {
+				unlock()
+				return nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
+			}
+			t.exitFromHistory = false
+		}
 		restart := false
 		switch {
 		case t.State == Lost && (t.exit == nil || !t.exit.Lost):
@@ -242,20 +251,13 @@ func (m *Manager) recordLost(t *Task, reason string) error {
 	if err := writeJSON(m.Store.Path(t.ID, ExitFile), ex); err != nil {
 		return err
 	}
+	t.exit = &ex
+	t.fill(m.Store)
 	hist, ok := readHistory(m.Store.Path(t.ID, HistoryFile))
 	if !ok {
 		return nil // the exit record is written; a damaged history stays as it is
 	}
-	hist = append(hist, ex)
-	if len(hist) > maxHistory {
-		hist = hist[len(hist)-maxHistory:]
-	}
-	if err := writeJSON(m.Store.Path(t.ID, HistoryFile), hist); err != nil {
-		return err
-	}
-	t.exit = &ex
-	t.fill(m.Store)
-	return nil
+	return writeJSON(m.Store.Path(t.ID, HistoryFile), appendHistory(hist, ex))
 }
 
 // lostReason says how a lost task was lost, from its records and the

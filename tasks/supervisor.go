@@ -371,21 +371,30 @@ func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration)
 		defer s.log.hold(false)
 		s.log.flushLoss(true)
 	}
+	// The history first: the exit record is the last word on a run, so
+	// whoever sees it (status, wait, restart, restore) sees the run in
+	// the history too.
+	if hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile)); !ok {
+		fmt.Fprintf(os.Stderr, "[bgmux] the run history cannot be read or set aside; it is left as it is\n")
+	} else if err := s.writeRecord(HistoryFile, appendHistory(hist, ex), 0); err != nil {
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run history: %v\n", err)
+	}
 	if err := s.writeRecord(ExitFile, ex, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
 	}
-	hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile))
-	if !ok {
-		fmt.Fprintf(os.Stderr, "[bgmux] the run history cannot be read or set aside; it is left as it is\n")
-		return
+}
+
+// appendHistory adds ex to the run history hist, replacing an entry of
+// the same run (a run is recorded once) and keeping at most maxHistory.
+func appendHistory(hist []Exit, ex Exit) []Exit {
+	if n := len(hist); n > 0 && hist[n-1].Run == ex.Run {
+		hist = hist[:n-1]
 	}
 	hist = append(hist, ex)
 	if len(hist) > maxHistory {
 		hist = hist[len(hist)-maxHistory:]
 	}
-	if err := s.writeRecord(HistoryFile, hist, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run history: %v\n", err)
-	}
+	return hist
 }
 
 // maxHistory bounds the run history kept per task.

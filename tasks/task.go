@@ -78,6 +78,9 @@ type Task struct {
 	run    *Run
 	exit   *Exit
 	window *WindowRecord
+	// exitFromHistory says exit came from the run history: the
+	// supervisor died before writing the exit record (restore writes it).
+	exitFromHistory bool
 }
 
 // Spec returns the task's spec as loaded from disk.
@@ -127,6 +130,11 @@ func (s *Store) load(id string) (*Task, error) {
 		// between our read of exit and the liveness check: look again.
 		if readJSON(s.Path(id, ExitFile), &ex) == nil && ex.Run >= t.run.Run {
 			t.exit = &ex
+			t.fill(s)
+		} else if h := lastHistory(s.Path(id, HistoryFile)); h != nil && h.Run == t.run.Run {
+			// It recorded the run in its history and died before the
+			// exit record (written last): what it saw stands.
+			t.exit, t.exitFromHistory = h, true
 			t.fill(s)
 		}
 	}

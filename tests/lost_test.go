@@ -386,3 +386,50 @@ func TestStopIgnoresZombies(t *testing.T) {
 		t.Fatalf("live processes left in the group: %v", live)
 	}
 }
+
+// TestSupervisorDiedBetweenHistoryAndExit: the supervisor writes a run into
+// the history before its exit record, so one killed between the two has
+// recorded what it saw. status, list and wait report that exit (not lost),
+// and restore writes the missing exit record from it, the run still in the
+// history once.
+func TestSupervisorDiedBetweenHistoryAndExit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tk := e.start("--name", "cut", "--", "echo cut-out; exit 3")
+	ecCheck(t, "cut", e.waitFinished("cut"), ecWant{state: "exited", code: 3})
+	ftSettled(t, e, tk.ID)
+	var hist []ecExit
+	scReadSidecar(t, e, tk.ID, "history", &hist)
+	if len(hist) != 1 || hist[0].Run != 1 {
+		t.Fatalf("history once the exit record is there: %+v, want run 1", hist)
+	}
+	// What a SIGKILL between the two writes leaves: the history, no exit.
+	if err := os.Remove(filepath.Join(scTaskDir(e, tk.ID), "exit")); err != nil {
+		t.Fatal(err)
+	}
+	ecCheck(t, "status", e.status("cut"), ecWant{state: "exited", code: 3})
+	var listed []task
+	edgeOneJSON(t, "list --json", e.must("list", "--json"), &listed)
+	if len(listed) != 1 {
+		t.Fatalf("list: %+v", listed)
+	}
+	ecCheck(t, "list", listed[0], ecWant{state: "exited", code: 3})
+	if r := e.run("wait", "cut", "--timeout", "10s"); r.Code != 3 {
+		t.Fatalf("wait: exit %d, want the task's 3\n%s%s", r.Code, r.Out, r.Err)
+	}
+	var st struct {
+		History []ecExit `json:"history"`
+	}
+	edgeOneJSON(t, "status --json", e.must("status", "--json", "cut"), &st)
+	if len(st.History) != 0 {
+		t.Fatalf("status lists the current run in its history: %+v", st.History)
+	}
+	rsRestore(t, e)
+	ecCheckSidecar(t, e, tk.ID, ecWant{state: "exited", code: 3})
+	hist = nil
+	scReadSidecar(t, e, tk.ID, "history", &hist)
+	if len(hist) != 1 || hist[0].Run != 1 || hist[0].ExitCode == nil || *hist[0].ExitCode != 3 {
+		t.Fatalf("history after restore: %+v, want run 1 once", hist)
+	}
+	ecCheck(t, "status after restore", e.status("cut"), ecWant{state: "exited", code: 3})
+}
