@@ -791,11 +791,13 @@ func TestFaultCorruptSidecar(t *testing.T) {
 	for _, v := range victims {
 		ecCheck(t, v.name, e.waitFinished(v.id), ecWant{state: "exited", code: 4})
 		e.waitLog(v.id, "out-"+v.name, 20*time.Second)
+		ftSettled(t, e, v.id)
 	}
 	live := e.start("--name", "live", "--", "echo live-ready; exec sleep 1000")
 	e.waitLog("live", "live-ready", 20*time.Second)
 	hist := e.start("--name", "hist", "--", "exit 5")
 	e.waitFinished("hist")
+	ftSettled(t, e, hist.ID)
 
 	healthy := ftJSONTasks(t, e.must("list", "--json"))
 	fineDir := scTaskDir(e, healthy["fine"].ID)
