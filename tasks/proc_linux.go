@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -15,27 +16,53 @@ func hostBootID() string {
 }
 
 // procStartTime reads the start time (clock ticks since boot) and zombie
-// state of pid from /proc.
+// state of pid from /proc. It allocates nothing: list calls it for every
+// task.
 func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
-	b, err := readSmallFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	var path [32]byte
+	var buf [1024]byte
+	p := append(append(append(path[:0], "/proc/"...), strconv.Itoa(pid)...), "/stat"...)
+	b, err := readSmallFileInto(string(p), buf[:0])
 	if err != nil {
 		return 0, false, false
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
+	return parseProcStat(b)
+}
+
+// parseProcStat takes the state (field 3) and starttime (field 22) from
+// the text of /proc/PID/stat. The command name (field 2) is in
+// parentheses and may hold spaces and parentheses itself, so fields are
+// counted from its last ")".
+func parseProcStat(b []byte) (start uint64, zombie bool, ok bool) {
+	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0, false, false
 	}
-	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); starttime is field 22, i.e. f[19].
-	if len(f) < 20 {
-		return 0, false, false
+	field := 2
+	var state byte
+	for rest := b[i+1:]; len(rest) > 0; {
+		rest = bytes.TrimLeft(rest, " \n")
+		if len(rest) == 0 {
+			break
+		}
+		end := bytes.IndexAny(rest, " \n")
+		if end < 0 {
+			end = len(rest)
+		}
+		field++
+		switch field {
+		case 3:
+			state = rest[0]
+		case 22:
+			st, err := strconv.ParseUint(string(rest[:end]), 10, 64)
+			if err != nil {
+				return 0, false, false
+			}
+			return st, state == 'Z' || state == 'X', true
+		}
+		rest = rest[end:]
 	}
-	st, err := strconv.ParseUint(f[19], 10, 64)
-	if err != nil {
-		return 0, false, false
-	}
-	return st, f[0] == "Z" || f[0] == "X", true
+	return 0, false, false
 }
 
 // groupHasLive reports whether a process of group pgid other than a

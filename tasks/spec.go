@@ -17,12 +17,14 @@ type Spec struct {
 	// Command is a shell command string run with sh -c; nil when Argv is used.
 	Command *string `json:"command"`
 	// Argv is exec'd directly; nil when Command is used.
-	Argv    []string          `json:"argv"`
-	Cwd     string            `json:"cwd"`
-	Env     map[string]string `json:"env,omitempty"`
-	BaseEnv []string          `json:"base_env,omitempty"` // the starting client's environment
-	Tags    []string          `json:"tags"`
-	Restart string            `json:"restart"`
+	Argv []string          `json:"argv"`
+	Cwd  string            `json:"cwd"`
+	Env  map[string]string `json:"env,omitempty"`
+	// BaseEnv is the starting client's environment; Store.load leaves it
+	// out (see specSummary), the supervisor reads it.
+	BaseEnv []string `json:"base_env,omitempty"`
+	Tags    []string `json:"tags"`
+	Restart string   `json:"restart"`
 	// Socket is the tmux socket the task's window lives on.
 	Socket    string    `json:"socket"`
 	CreatedAt time.Time `json:"created_at"`
@@ -102,9 +104,14 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*s = Spec(in.specFields)
-	b := in.Bytes
+	s.restoreBytes(in.Bytes)
+	return nil
+}
+
+// restoreBytes puts back the exact bytes of the strings kept in b.
+func (s *Spec) restoreBytes(b *specBytes) {
 	if b == nil {
-		return nil
+		return
 	}
 	if b.Command != nil {
 		c := string(b.Command)
@@ -125,8 +132,40 @@ func (s *Spec) UnmarshalJSON(data []byte) error {
 	if b.BaseEnv != nil {
 		s.BaseEnv = fromBytes(b.BaseEnv)
 	}
+}
+
+// specSummary decodes a spec without its base_env (the starting client's
+// whole environment, most of the spec's bytes): what list and status
+// read. Only the supervisor, which runs the command, needs base_env and
+// decodes the full Spec.
+type specSummary Spec
+
+// UnmarshalJSON reads a spec as Spec.UnmarshalJSON does, leaving BaseEnv
+// nil.
+func (s *specSummary) UnmarshalJSON(data []byte) error {
+	var in struct {
+		specFields
+		BaseEnv skipJSON `json:"base_env,omitempty"` // shadows specFields.BaseEnv
+		Bytes   *struct {
+			specBytes
+			BaseEnv skipJSON `json:"base_env,omitempty"`
+		} `json:"bytes,omitempty"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*s = specSummary(in.specFields)
+	if in.Bytes != nil {
+		(*Spec)(s).restoreBytes(&in.Bytes.specBytes)
+	}
 	return nil
 }
+
+// skipJSON decodes any JSON value into nothing, without allocating.
+type skipJSON struct{}
+
+// UnmarshalJSON ignores the value.
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 func allValid(ss []string) bool {
 	for _, x := range ss {

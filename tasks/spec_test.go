@@ -1,6 +1,8 @@
 package tasks
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -80,5 +82,37 @@ func TestValidateEnvKey(t *testing.T) {
 		if err := ValidateEnvKey(k); err == nil {
 			t.Errorf("ValidateEnvKey(%q) = nil, want error", k)
 		}
+	}
+}
+
+// TestSpecSummaryLeavesOutBaseEnv: the summary list and status read has
+// every field of the spec, the exact bytes of non-UTF-8 strings included,
+// but not the client's environment.
+func TestSpecSummaryLeavesOutBaseEnv(t *testing.T) {
+	cmd := "echo \xff"
+	full := Spec{
+		ID: "bg-abc123", Name: "web", Group: "g", Command: &cmd, Cwd: "/tmp/\xfe",
+		Env: map[string]string{"A": "1", "B": "\xfd"}, BaseEnv: []string{"HOME=/root", "X=\xfc"},
+		Tags: []string{"t"}, Restart: "always", Socket: "s", MaxLogSize: 1 << 20,
+	}
+	data, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Spec
+	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, full) {
+		t.Fatalf("full decode: %v\n%+v\nwant %+v", err, back, full)
+	}
+	var sum Spec
+	if err := json.Unmarshal(data, (*specSummary)(&sum)); err != nil {
+		t.Fatal(err)
+	}
+	want := full
+	want.BaseEnv = nil
+	if !reflect.DeepEqual(sum, want) {
+		t.Fatalf("summary:\n%+v\nwant %+v", sum, want)
+	}
+	if err := json.Unmarshal([]byte(`{"id": "bg-abc123", "base_env": [`), (*specSummary)(&sum)); err == nil {
+		t.Fatalf("a truncated spec decodes as a summary")
 	}
 }

@@ -83,7 +83,7 @@ type Task struct {
 	exitFromHistory bool
 }
 
-// Spec returns the task's spec as loaded from disk.
+// Spec returns the task's spec as loaded from disk, without BaseEnv.
 func (t *Task) Spec() *Spec { return t.spec }
 
 // Exit returns the exit record of the current run, nil while it runs.
@@ -97,7 +97,8 @@ const startingGrace = 30 * time.Second
 // liveness check of local processes are used: no tmux call.
 func (s *Store) load(id string) (*Task, error) {
 	var spec Spec
-	if err := readJSON(s.Path(id, SpecFile), &spec); err != nil {
+	// Without base_env: a loaded task never runs its command.
+	if err := readJSON(s.Path(id, SpecFile), (*specSummary)(&spec)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Errorf(KindNotFound, "task %s has no spec (it is being created or removed)", id)
 		}
