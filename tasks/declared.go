@@ -163,9 +163,9 @@ func (k *yamlKeys) line(path string) int {
 }
 
 var (
-	yamlLineRe   = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
-	unknownKeyRe = regexp.MustCompile(`(?s)^field (.*) not found in type \S+$`)
-	wrongTypeRe  = regexp.MustCompile("(?s)^cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
+	yamlLineRe   = lazyRegexp(`(?s)^line (\d+): (.*)$`)
+	unknownKeyRe = lazyRegexp(`(?s)^field (.*) not found in type \S+$`)
+	wrongTypeRe  = lazyRegexp("(?s)^cannot unmarshal (\\S+)(?: `(.*)`)? into (\\S+)$")
 )
 
 // configError rewrites a yaml.v3 error as "FILE:LINE: message" lines that
@@ -185,7 +185,7 @@ func configError(path string, err error, keys *yamlKeys) error {
 		if l == "" {
 			continue
 		}
-		m := yamlLineRe.FindStringSubmatch(l)
+		m := yamlLineRe().FindStringSubmatch(l)
 		if m == nil {
 			out = append(out, path+": "+l)
 			continue
@@ -196,13 +196,13 @@ func configError(path string, err error, keys *yamlKeys) error {
 		if keys != nil {
 			key = keys.byLine[line]
 		}
-		if u := unknownKeyRe.FindStringSubmatch(text); u != nil {
+		if u := unknownKeyRe().FindStringSubmatch(text); u != nil {
 			text = fmt.Sprintf("unknown key %q", u[1])
 			if parent, ok := strings.CutSuffix(key, "."+u[1]); ok {
 				text += " in " + parent
 			}
 			text += "; see config.example.yaml for the keys"
-		} else if w := wrongTypeRe.FindStringSubmatch(text); w != nil {
+		} else if w := wrongTypeRe().FindStringSubmatch(text); w != nil {
 			got := map[string]string{"!!seq": "a list", "!!map": "a map", "!!str": "a string", "!!int": "a number", "!!float": "a number", "!!bool": "a boolean", "!!null": "nothing"}[w[1]]
 			if got == "" {
 				got = w[1]

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 
 	"github.com/bgmux/bgmux/tmuxctl"
@@ -104,12 +103,12 @@ func (m *Manager) checkStateDir() Check {
 	return c
 }
 
-var versionRE = regexp.MustCompile(`(\d+)\.(\d+)`)
+var versionRE = lazyRegexp(`(\d+)\.(\d+)`)
 
 // versionAtLeast compares tmux version strings such as "3.3a" and
 // "next-3.4" by their major.minor numbers.
 func versionAtLeast(have, want string) bool {
-	h, w := versionRE.FindStringSubmatch(have), versionRE.FindStringSubmatch(want)
+	h, w := versionRE().FindStringSubmatch(have), versionRE().FindStringSubmatch(want)
 	if h == nil || w == nil {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/bgmux/bgmux/tmuxctl"
@@ -78,18 +79,19 @@ func finishedText(t *Task) string {
 
 // keyNames are tmux's names for keys (key-string.c), lower-cased; tmux
 // matches them without regard to case.
-var keyNames = map[string]bool{}
-
-func init() {
+// Built on first use: a process that sends no keys does not pay for it.
+var keyNames = sync.OnceValue(func() map[string]bool {
+	names := map[string]bool{}
 	for _, k := range strings.Fields(`IC Insert DC Delete Home End NPage PageDown PgDn PPage PageUp PgUp
 		Tab BTab Space BSpace Enter Escape Up Down Left Right
 		KP/ KP* KP- KP7 KP8 KP9 KP+ KP4 KP5 KP6 KP1 KP2 KP3 KPEnter KP0 KP.`) {
-		keyNames[strings.ToLower(k)] = true
+		names[strings.ToLower(k)] = true
 	}
 	for i := 1; i <= 12; i++ {
-		keyNames["f"+strconv.Itoa(i)] = true
+		names["f"+strconv.Itoa(i)] = true
 	}
-}
+	return names
+})
 
 // ValidateKey checks a key in tmux's syntax: modifiers C-, M- and S- (or
 // ^ for Ctrl) before a key name (Enter, Up, F5, ...) or one character.
@@ -108,7 +110,7 @@ func ValidateKey(key string) error {
 		}
 		break
 	}
-	if keyNames[strings.ToLower(k)] || utf8.RuneCountInString(k) == 1 && k >= " " && k != "\x7f" {
+	if keyNames()[strings.ToLower(k)] || utf8.RuneCountInString(k) == 1 && k >= " " && k != "\x7f" {
 		return nil
 	}
 	return Errorf(KindInvalid, "unknown key %q; use tmux key names such as Enter, Escape, Tab, Up, C-c, M-x, F5, or one character (send text as TEXT)", key)

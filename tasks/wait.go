@@ -85,7 +85,7 @@ const (
 
 // trailerLine matches the lines the supervisor itself prints when a run
 // ends; For is not tried on them.
-var trailerLine = regexp.MustCompile(`^\[bgmux\] (exited -?\d+ after |killed by |could not start: |stopped; not restarting)`)
+var trailerLine = lazyRegexp(`^\[bgmux\] (exited -?\d+ after |killed by |could not start: |stopped; not restarting)`)
 
 // Wait waits on the task's current run: until it ends, or with opts.For
 // until a line of its output matches, or until opts.Timeout. It watches
@@ -367,7 +367,7 @@ func (w *waiter) line(raw []byte, off int64, last bool) *WaitResult {
 	if w.opts.For == nil {
 		return nil
 	}
-	if trailerLine.MatchString(text) && !last {
+	if trailerLine().MatchString(text) && !last {
 		w.held = append(w.held, heldLine{text, off})
 		return nil
 	}

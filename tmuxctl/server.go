@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultSocket is the private socket name bgmux uses unless configured
@@ -126,14 +127,18 @@ func (s *Server) run(ctx context.Context, args ...string) (string, error) {
 	if s.trace != nil {
 		s.trace(full)
 	}
-	if os.Getenv("BGMUX_DEBUG_TMUX") != "" {
-		fmt.Fprintf(os.Stderr, "bgmux: tmux %q\n", full)
-	}
 	cmd := exec.CommandContext(ctx, "tmux", full...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	began := time.Now()
+	err := cmd.Run()
+	if os.Getenv("BGMUX_DEBUG_TMUX") != "" {
+		// One line per tmux process, with how long it took: what the
+		// benchmark counts and uses to split start's time.
+		fmt.Fprintf(os.Stderr, "bgmux: tmux %q took %.2f ms\n", full, float64(time.Since(began).Microseconds())/1000)
+	}
+	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return "", ErrNotInstalled
 		}
