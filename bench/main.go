@@ -341,13 +341,16 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 
 	// 3a. start with ~0 tasks vs new-window.
 	step("start at ~0 tasks")
-	s0B, s0T, err := startPair(cfg.reps, e, "s0")
+	s0B, s0T, s0In, err := startPair(cfg.reps, e, "s0")
 	if err != nil {
 		return nil, nil, err
 	}
 	r0 := s0B.med / s0T.med
 	rows = append(rows, row{"`start -- sleep 100000`, ~0 tasks, vs `new-window -d`", s0B.fmt("ms"), s0T.fmt("ms"),
 		fmt.Sprintf("%.2f", r0), "ratio <= 1.5", metStr(r0 <= 1.5)})
+	rows = append(rows, row{"start profile: its one tmux call (new-window with the task's options and pipe-pane, as timed inside bgmux)", s0In.fmt("ms"), s0T.fmt("ms"),
+		fmt.Sprintf("%.2f", s0In.med/s0T.med), "–", "(explains the start ratio)"})
+	rows = append(rows, row{"start profile: the rest of start (Go start-up, checks, spec written with fsync, window record, run record)", fmt.Sprintf("%.2f ms (medians' difference)", s0B.med-s0In.med), "–", "–", "–", "(explains the start ratio)"})
 
 	// 4. Output volume, before the scale phase: tmux's own handling of
 	// output slows with the number of windows in the server (106 MB took
@@ -368,6 +371,7 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	step(fmt.Sprintf("creating tasks up to %d", cfg.memTasks))
 	created := time.Now()
 	n, err := createTasks(e, cfg.memTasks-live, cfg.createPar, 0)
+	creating := time.Since(created)
 	live += n
 	if err != nil {
 		return nil, nil, err
@@ -380,15 +384,22 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	rows = append(rows, row{fmt.Sprintf("supervisor memory per live supervisor, %d live tasks", count),
 		"RSS " + mem.rss.fmt("MB") + "; PSS " + mem.pss.fmt("MB") + "; private " + mem.uss.fmt("MB"), "–", "–", "RSS <= 5 MB", metStr(mem.rss.med <= 5)})
 
+	step(fmt.Sprintf("%d tasks that finish, for prune", cfg.prune))
+	if err := preparePrune(e, cfg.prune, cfg.createPar); err != nil {
+		return nil, nil, err
+	}
+
 	step(fmt.Sprintf("creating tasks up to %d", cfg.tasks))
+	created = time.Now()
 	n, err = createTasks(e, cfg.tasks-live, cfg.createPar, live)
+	creating += time.Since(created)
 	live += n
 	if err != nil {
 		return nil, nil, err
 	}
 	notes = append(notes, fmt.Sprintf("Creating %d tasks with `bgmux start --name tN -- sleep 100000`, %d at a time, took %v (%.1f ms per task wall).",
-		live-1-cfg.reps, cfg.createPar, time.Since(created).Round(time.Millisecond),
-		float64(time.Since(created))/float64(time.Millisecond)/float64(live-1-cfg.reps)))
+		live-1-cfg.reps, cfg.createPar, creating.Round(time.Millisecond),
+		float64(creating)/float64(time.Millisecond)/float64(live-1-cfg.reps)))
 
 	// 2. list --json at scale vs list-panes -a.
 	step("list")
@@ -434,7 +445,7 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		return nil, nil, err
 	}
 	step("list and status across groups")
-	all, err := countListed(e, "--all")
+	all, err := countListed(e, "--all", "--state", "running")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -442,7 +453,7 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rows = append(rows, row{fmt.Sprintf("`list --all --json`, %d live tasks in %d groups", all, cfg.groups+1), la.fmt("ms"), "–", "–",
+	rows = append(rows, row{fmt.Sprintf("`list --all --json`, %d live tasks in %d groups (and the %d finished ones of group done)", all, cfg.groups+1, cfg.prune), la.fmt("ms"), "–", "–",
 		fmt.Sprintf("< %d ms (100 ms per 1,000)", 100*all/1000), metStr(la.med < float64(100*all)/1000)})
 	lg, err := timeBgmux(e, cfg.reps, "list", "--group", "g07", "--json")
 	if err != nil {
@@ -469,7 +480,7 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 
 	// 3b. start at scale vs new-window at scale.
 	step("start at scale")
-	sNB, sNT, err := startPair(cfg.reps, e, "sN")
+	sNB, sNT, _, err := startPair(cfg.reps, e, "sN")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -493,7 +504,7 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	rows = append(rows, row{"tmux invocations made by one `status TASK` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "0 (DESIGN.md)", metStr(calls == 0)})
 
 	step(fmt.Sprintf("prune of %d finished tasks", cfg.prune))
-	pd, pcalls, removed, err := pruneAtScale(e, cfg.prune, cfg.createPar)
+	pd, pcalls, removed, err := pruneAtScale(e, cfg.prune)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -544,28 +555,61 @@ func tmuxCalls(stderr []byte) int {
 	return n
 }
 
-// startPair times bgmux start and raw new-window, interleaved.
-func startPair(n int, e *env, prefix string) (stats, stats, error) {
-	var b, t []time.Duration
+// startPair times bgmux start and raw new-window, interleaved. It also
+// returns, for the profile of start, how long the one tmux process that
+// each start ran took (from BGMUX_DEBUG_TMUX=1, which bgmux prints after
+// the call).
+func startPair(n int, e *env, prefix string) (bg, raw, inner stats, err error) {
+	var b, t, in []time.Duration
 	for i := 0; i < n; i++ {
+		var took time.Duration
 		d, err := timeN(1, func(int) error {
-			_, err := e.start("--name", fmt.Sprintf("%s-%d", prefix, i), "--", "sleep", "100000")
+			_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "start", "--name", fmt.Sprintf("%s-%d", prefix, i), "--", "sleep", "100000")
+			if err == nil {
+				took, err = tmuxTook(errOut)
+			}
 			return err
 		})
 		if err != nil {
-			return stats{}, stats{}, err
+			return stats{}, stats{}, stats{}, err
 		}
-		b = append(b, d...)
+		b, in = append(b, d...), append(in, took)
 		d, err = timeN(1, func(int) error {
 			_, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "sleep", "100000")
 			return err
 		})
 		if err != nil {
-			return stats{}, stats{}, err
+			return stats{}, stats{}, stats{}, err
 		}
 		t = append(t, d...)
 	}
-	return ms(b), ms(t), nil
+	return ms(b), ms(t), ms(in), nil
+}
+
+// tmuxTook sums the durations of the tmux calls in a BGMUX_DEBUG_TMUX=1
+// trace ("bgmux: tmux [...] took 12.34 ms").
+func tmuxTook(stderr []byte) (time.Duration, error) {
+	var total time.Duration
+	n := 0
+	for _, l := range strings.Split(string(stderr), "\n") {
+		if !strings.HasPrefix(l, "bgmux: tmux ") {
+			continue
+		}
+		i := strings.LastIndex(l, " took ")
+		if i < 0 || !strings.HasSuffix(l, " ms") {
+			return 0, fmt.Errorf("tmux trace line without its duration: %q", l)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSuffix(l[i+len(" took "):], " ms"), 64)
+		if err != nil {
+			return 0, fmt.Errorf("tmux trace line %q: %w", l, err)
+		}
+		total += time.Duration(v * float64(time.Millisecond))
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("no tmux call in the trace: %q", stderr)
+	}
+	return total, nil
 }
 
 // createTasks starts n sleeping tasks, par at a time.

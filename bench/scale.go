@@ -83,29 +83,36 @@ func timeBgmux(e *env, n int, args ...string) (stats, error) {
 	return ms(d), nil
 }
 
-// pruneAtScale makes n tasks that finish at once in group "done", waits
-// until all have exited, and times one prune of that group. It returns the
-// time, the tmux calls prune made and how many tasks it removed.
-func pruneAtScale(e *env, n, par int) (time.Duration, int, int, error) {
+// preparePrune makes n tasks that finish at once in group "done" and
+// waits until all have exited. The bench does this before the scale
+// phase: creating a window costs tmux more the more windows its server
+// has, and these tasks only need to be there, finished, when prune runs.
+func preparePrune(e *env, n, par int) error {
 	if _, err := startMany(e, n, par, func(i int) []string {
 		return []string{"--group", "done", "--name", fmt.Sprintf("d%d", i), "--", "true"}
 	}); err != nil {
-		return 0, 0, 0, err
+		return err
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		c, err := countListed(e, "--group", "done", "--state", "exited")
 		if err != nil {
-			return 0, 0, 0, err
+			return err
 		}
 		if c == n {
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return 0, 0, 0, fmt.Errorf("prune: only %d of %d tasks exited within 2 minutes", c, n)
+			return fmt.Errorf("prune: only %d of %d tasks exited within 2 minutes", c, n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// pruneAtScale times one prune of group "done" (made by preparePrune). It
+// returns the time, the tmux calls prune made and how many tasks it
+// removed.
+func pruneAtScale(e *env, n int) (time.Duration, int, int, error) {
 	t := time.Now()
 	_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "prune", "--group", "done")
 	d := time.Since(t)
