@@ -5,6 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -63,5 +66,54 @@ func startupProfile(e *env, id string, n int) ([]row, error) {
 		w, f := ms(walls[p]), summarize(faults[p])
 		rows = append(rows, row{"start-up profile: " + pr.name, w.fmt("ms") + "; " + fmt.Sprintf("%.0f minor faults", f.med), "–", "–", "–", "(explains the status ratio)"})
 	}
-	return rows, nil
+	inits, err := initProfile(e, id, n)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, inits), nil
+}
+
+// initProfile runs `bgmux status TASK` n times with GODEBUG=inittrace=1
+// and reports the median time of all package initialisation (what runs
+// before main) and the packages that take most of it.
+func initProfile(e *env, id string, n int) (row, error) {
+	per := map[string][]float64{}
+	var totals []float64
+	for i := 0; i < n; i++ {
+		_, errOut, err := e.bgmux([]string{"GODEBUG=inittrace=1"}, "status", id)
+		if err != nil {
+			return row{}, err
+		}
+		total := 0.0
+		for _, l := range strings.Split(string(errOut), "\n") {
+			// init gopkg.in/yaml%2ev3 @8.2 ms, 1.1 ms clock, 25736 bytes, 276 allocs
+			f := strings.Fields(l)
+			if len(f) < 7 || f[0] != "init" || f[6] != "clock," {
+				continue
+			}
+			v, err := strconv.ParseFloat(f[4], 64)
+			if err != nil {
+				return row{}, fmt.Errorf("inittrace line %q: %w", l, err)
+			}
+			per[f[1]] = append(per[f[1]], v)
+			total += v
+		}
+		totals = append(totals, total)
+	}
+	type pkg struct {
+		name string
+		med  float64
+	}
+	var pkgs []pkg
+	for name, vs := range per {
+		pkgs = append(pkgs, pkg{strings.ReplaceAll(name, "%2e", "."), summarize(vs).med})
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].med > pkgs[j].med })
+	var top []string
+	for _, p := range pkgs[:min(4, len(pkgs))] {
+		top = append(top, fmt.Sprintf("%s %.2f ms", p.name, p.med))
+	}
+	t := summarize(totals)
+	return row{"start-up profile: package initialisation in `bgmux status TASK` (GODEBUG=inittrace=1)",
+		fmt.Sprintf("%.2f ms (%.2f–%.2f) in all; most: %s", t.med, t.p10, t.p90, strings.Join(top, ", ")), "–", "–", "–", "(explains the status ratio)"}, nil
 }
