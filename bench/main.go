@@ -357,14 +357,19 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	// 5.6 s in a bare server and about 60 s beside 2,000 windows here),
 	// for both sides alike, and the harness must finish in 10 minutes.
 	step("output")
-	ob, ot, got, bytesOut, err := outputPair(e, cfg)
+	outRes, err := outputPair(e, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
+	ob, ot, got := outRes.bgmux, outRes.bare, outRes.complete
 	ro := ob.med / ot.med
-	rows = append(rows, row{fmt.Sprintf("task printing `seq 1 %d` (%.0f MB) vs same in bare window (wall)", cfg.outLines, float64(bytesOut)/1e6),
+	rows = append(rows, row{fmt.Sprintf("task printing `seq 1 %d` (%.0f MB) vs same in bare window (wall)", cfg.outLines, float64(outRes.size)/1e6),
 		ob.fmt("s"), ot.fmt("s"), fmt.Sprintf("%.2f", ro), "ratio <= 1.2", metStr(ro <= 1.2)})
 	rows = append(rows, row{"…its log (`logs --raw`) holds every line, in order", fmt.Sprintf("%s of %d runs complete", got, cfg.outReps), "–", "–", "all lines", metStr(got == fmt.Sprintf("%d/%d", cfg.outReps, cfg.outReps))})
+	rows = append(rows, row{"output profile: the same in a bare window with `pipe-pane -O 'cat > /dev/null'` (the floor of capture through pipe-pane)", outRes.piped.fmt("s"), ot.fmt("s"),
+		fmt.Sprintf("%.2f", outRes.piped.med/ot.med), "–", "(explains the output ratio)"})
+	rows = append(rows, row{"output profile: tmux server CPU seconds during the bgmux run / the piped bare run (raw: the bare run)", outRes.cpuBgmux.fmt("s") + " / " + outRes.cpuPiped.fmt("s"), outRes.cpuBare.fmt("s"),
+		fmt.Sprintf("%.2f", outRes.cpuBgmux.med/outRes.cpuBare.med), "–", "(explains the output ratio)"})
 
 	// Fill up to memTasks, sample supervisor memory, then fill up to tasks.
 	live := 1 + cfg.reps
@@ -738,43 +743,95 @@ func openWithContext(ctx context.Context, path string) (*os.File, error) {
 	}
 }
 
-// outputPair times a big-output task in bgmux and in a bare window, and
-// checks the bgmux log line by line.
-func outputPair(e *env, cfg config) (b, t stats, complete string, size int64, err error) {
-	var bs, ts []float64
+// outputResult is what outputPair measured: wall seconds of the bgmux
+// task, of the same command in a bare window and in a bare window with
+// pipe-pane into cat > /dev/null (the floor of any capture through
+// pipe-pane), the tmux server's CPU seconds during each, how many bgmux
+// logs were complete, and the output's size.
+type outputResult struct {
+	bgmux, bare, piped          stats
+	cpuBgmux, cpuBare, cpuPiped stats
+	complete                    string
+	size                        int64
+}
+
+// outputPair runs the output volume comparison cfg.outReps times.
+func outputPair(e *env, cfg config) (res outputResult, err error) {
+	var bs, ts, ps, cb, ct, cp []float64
+	srv, err := e.tmux("display-message", "-p", "#{pid}")
+	if err != nil {
+		return res, err
+	}
+	spid := strings.TrimSpace(string(srv))
+	// timed runs start, waits for marker m and returns the wall seconds
+	// and the tmux server's CPU seconds meanwhile.
+	timed := func(m string, start func() error) (float64, float64, error) {
+		c0, err := procCPU(spid)
+		if err != nil {
+			return 0, 0, err
+		}
+		t0 := time.Now()
+		if err := start(); err != nil {
+			return 0, 0, err
+		}
+		if err := waitFile(m, 5*time.Minute); err != nil {
+			return 0, 0, err
+		}
+		wall := time.Since(t0).Seconds()
+		c1, err := procCPU(spid)
+		return wall, c1 - c0, err
+	}
 	ok := 0
 	for i := 0; i < cfg.outReps; i++ {
 		mb := filepath.Join(e.root, fmt.Sprintf("done-b-%d", i))
 		mt := filepath.Join(e.root, fmt.Sprintf("done-t-%d", i))
+		mp := filepath.Join(e.root, fmt.Sprintf("done-p-%d", i))
 		cmd := func(m string) string { return fmt.Sprintf("seq 1 %d; touch %s", cfg.outLines, m) }
 
-		t0 := time.Now()
-		id, err := e.start("--name", fmt.Sprintf("out-%d", i), "--max-log-size", "1GiB", "--", cmd(mb))
+		var id string
+		w, c, err := timed(mb, func() error {
+			var err error
+			id, err = e.start("--name", fmt.Sprintf("out-%d", i), "--max-log-size", "1GiB", "--", cmd(mb))
+			return err
+		})
 		if err != nil {
-			return b, t, "", 0, err
+			return res, err
 		}
-		if err := waitFile(mb, 5*time.Minute); err != nil {
-			return b, t, "", 0, err
-		}
-		bs = append(bs, time.Since(t0).Seconds())
+		bs, cb = append(bs, w), append(cb, c)
 
-		t0 = time.Now()
-		if _, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "sh -c "+shellQuote(cmd(mt)+"; sleep 100000")); err != nil {
-			return b, t, "", 0, err
+		w, c, err = timed(mt, func() error {
+			_, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "sh -c "+shellQuote(cmd(mt)+"; sleep 100000"))
+			return err
+		})
+		if err != nil {
+			return res, err
 		}
-		if err := waitFile(mt, 5*time.Minute); err != nil {
-			return b, t, "", 0, err
+		ts, ct = append(ts, w), append(ct, c)
+
+		// The command waits a moment, so that the pipe is in place
+		// before the output starts (new-window and pipe-pane are one
+		// tmux call, but the window's process may run first); the
+		// harness does not count that wait.
+		const settle = 300 * time.Millisecond
+		win := fmt.Sprintf("piped-%d", i)
+		w, c, err = timed(mp, func() error {
+			_, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "-n", win, "sh -c "+shellQuote(fmt.Sprintf("sleep %.1f; ", settle.Seconds())+cmd(mp)+"; sleep 100000"),
+				";", "pipe-pane", "-O", "-t", "="+e.raw+":="+win, "exec cat > /dev/null")
+			return err
+		})
+		if err != nil {
+			return res, err
 		}
-		ts = append(ts, time.Since(t0).Seconds())
+		ps, cp = append(ps, w-settle.Seconds()), append(cp, c)
 
 		if _, _, err := e.bgmux(nil, "wait", id, "--timeout", "120s"); err != nil {
-			return b, t, "", 0, err
+			return res, err
 		}
 		n, sz, good, err := checkLog(e, id, cfg.outLines)
 		if err != nil {
-			return b, t, "", 0, err
+			return res, err
 		}
-		size = sz
+		res.size = sz
 		if good {
 			ok++
 		} else {
@@ -782,7 +839,29 @@ func outputPair(e *env, cfg config) (b, t stats, complete string, size int64, er
 		}
 		_, _, _ = e.bgmux(nil, "rm", "--force", id)
 	}
-	return summarize(bs), summarize(ts), fmt.Sprintf("%d/%d", ok, cfg.outReps), size, nil
+	res.bgmux, res.bare, res.piped = summarize(bs), summarize(ts), summarize(ps)
+	res.cpuBgmux, res.cpuBare, res.cpuPiped = summarize(cb), summarize(ct), summarize(cp)
+	res.complete = fmt.Sprintf("%d/%d", ok, cfg.outReps)
+	return res, nil
+}
+
+// procCPU is the user+system CPU time of process pid, in seconds.
+func procCPU(pid string) (float64, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%s/stat: %q", pid, s)
+	}
+	u, err1 := strconv.ParseFloat(f[11], 64)
+	k, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%s/stat: %q", pid, s)
+	}
+	return (u + k) / 100, nil // USER_HZ is 100 on Linux
 }
 
 // checkLog reads the task's raw log and reports whether it holds exactly the
