@@ -68,7 +68,7 @@ type row struct {
 func main() {
 	quick := flag.Bool("quick", false, "small sizes (100 tasks, few repetitions); finishes in under a minute")
 	flag.Parse()
-	cfg := config{quick: *quick, reps: 30, tasks: 1000, grpTasks: 1000, groups: 50, prune: 100, memTasks: 200, outLines: 13000000, outReps: 2, waitReps: 15, createPar: 4}
+	cfg := config{quick: *quick, reps: 20, tasks: 1000, grpTasks: 1000, groups: 50, prune: 100, memTasks: 200, outLines: 13000000, outReps: 2, waitReps: 10, createPar: 4}
 	if cfg.quick {
 		cfg = config{quick: true, reps: 10, tasks: 100, grpTasks: 100, groups: 10, prune: 20, memTasks: 100, outLines: 1000000, outReps: 1, waitReps: 5, createPar: 4}
 	}

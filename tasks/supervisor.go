@@ -34,7 +34,6 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // applies the restart policy, and returns the last run's status (128+n
 // for signal n) as its own exit status.
 func Supervise(stateDir, id string) int {
-	debug.SetGCPercent(20)
 	st := OpenStore(stateDir)
 	var spec Spec
 	if err := readJSON(st.Path(id, SpecFile), &spec); err != nil {
@@ -289,8 +288,11 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
 	s.writeRun(rec)
 	// The supervisor now mostly waits: hand start-up garbage back to the
-	// system, so hundreds of live tasks cost little memory.
+	// system, so hundreds of live tasks cost little memory, and keep the
+	// heap small from here on. (Start-up runs with Go's default GC
+	// target, which spares it collections it does not need.)
 	trimMemory()
+	debug.SetGCPercent(20)
 
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
