@@ -167,6 +167,19 @@ func secName(token, suffix string) string {
 		`) \; run-shell 'touch cvm-` + token + `' #{pane_id} %1 {` + "\nnl " + suffix
 }
 
+// secHostileDir makes a directory with a hostile name (secName) in root
+// and returns its name, its path and its path with symlinks resolved.
+func secHostileDir(t *testing.T, root, token string) (name, dir, real string) {
+	t.Helper()
+	name = secName(token, "end;")
+	dir = filepath.Join(root, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	real, _ = filepath.EvalSymlinks(dir)
+	return name, dir, real
+}
+
 // secShellWords splits a command line printed for a human the way sh
 // reads it (eval), so a badly quoted line runs its canary here, and
 // returns the words.
@@ -1275,12 +1288,7 @@ func TestSecurityHostileConfig(t *testing.T) {
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
-	name := secName(token, "end;")
-	dir := filepath.Join(root, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	real, _ := filepath.EvalSymlinks(dir)
+	name, dir, real := secHostileDir(t, root, token)
 	value := strings.Join(secParts(token), " ")
 	out, shOut := filepath.Join(root, "up.out"), filepath.Join(root, "sh.out")
 	writeCfg := func(file string, cfg map[string]any) string {
@@ -1495,12 +1503,7 @@ func TestSecurityHostileMCP(t *testing.T) {
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
-	name := secName(token, "end;")
-	dir := filepath.Join(root, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	real, _ := filepath.EvalSymlinks(dir)
+	_, dir, real := secHostileDir(t, root, token)
 	parts := secParts(token)
 	value := strings.Join(parts, " ")
 	out := filepath.Join(root, "mcp.out")
