@@ -32,6 +32,20 @@ func ftTask(t *testing.T, s *Store, id, name string) {
 	}
 }
 
+// ftAppendLog opens task id's log as a supervisor does (which repairs
+// what a killed one left), writes text, closes it and returns where the
+// writer ended.
+func ftAppendLog(t *testing.T, s *Store, id, text string) int64 {
+	t.Helper()
+	w, err := openLogWriter(s, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.write([]byte(text))
+	w.close()
+	return w.end()
+}
+
 // ftWriter opens a log writer on a fresh task and records the loss
 // records it saves.
 func ftWriter(t *testing.T) (*logWriter, *[]LogLoss) {
@@ -167,12 +181,7 @@ func TestRepairRotation(t *testing.T) {
 	if err := writeJSON(s.Path(id, LogMetaFile), LogMeta{Base: 13, PrevBase: 7, CurIno: next, PrevIno: cur}); err != nil {
 		t.Fatal(err)
 	}
-	w, err := openLogWriter(s, id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.write([]byte("newest\n"))
-	w.close()
+	ftAppendLog(t, s, id, "newest\n")
 	c, err := s.readLog(id, 0, 0)
 	if err != nil || string(c.Data) != "older\nnewest\n" || c.Start != 7 || c.End != 20 {
 		t.Fatalf("log after the repair: %q from %d to %d (%v); want older+newest from 7 to 20", c.Data, c.Start, c.End, err)
@@ -194,19 +203,14 @@ func TestCorruptLogMeta(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w, err := openLogWriter(s, id, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.write([]byte("newest\n"))
-	w.close()
+	end := ftAppendLog(t, s, id, "newest\n")
 	aside, _ := filepath.Glob(s.Path(id, LogMetaFile) + ".corrupt-*")
 	if len(aside) != 1 {
 		t.Fatalf("logmeta not set aside: %v", aside)
 	}
 	c, err := s.readLog(id, 0, 0)
-	if err != nil || string(c.Data) != "older\nnewer\nnewest\n" || c.End != w.end() {
-		t.Fatalf("log after a damaged logmeta: %q to %d (%v), writer at %d", c.Data, c.End, err, w.end())
+	if err != nil || string(c.Data) != "older\nnewer\nnewest\n" || c.End != end {
+		t.Fatalf("log after a damaged logmeta: %q to %d (%v), writer at %d", c.Data, c.End, err, end)
 	}
 }
 
