@@ -2,9 +2,13 @@ package mcp
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"sync"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/sys/unix"
 
@@ -13,10 +17,11 @@ import (
 
 // Serve runs an MCP server for m over in and out (newline-delimited
 // JSON-RPC, the stdio transport) until the client closes in or ctx ends.
-// When out is the process's standard output, the protocol keeps the
-// original stdout to itself and file descriptor 1 and os.Stdout are
-// pointed at stderr, so no stray write (from this process or a child it
-// starts) can corrupt the protocol stream.
+// Malformed input never ends it: see stdioConn. When out is the
+// process's standard output, the protocol keeps the original stdout to
+// itself and file descriptor 1 and os.Stdout are pointed at stderr, so no
+// stray write (from this process or a child it starts) can corrupt the
+// protocol stream.
 func Serve(ctx context.Context, m *tasks.Manager, in io.Reader, out io.Writer, opts *Options) error {
 	if f, ok := out.(*os.File); ok && f == os.Stdout {
 		proto, err := reserveStdout()
@@ -27,7 +32,7 @@ func Serve(ctx context.Context, m *tasks.Manager, in io.Reader, out io.Writer, o
 		out = proto
 	}
 	s := New(m, opts)
-	return s.Run(ctx, &sdk.IOTransport{Reader: readCloser{in}, Writer: writeCloser{out}})
+	return s.Run(ctx, &stdioTransport{in: in, out: out, log: s.log})
 }
 
 // reserveStdout duplicates stdout for the protocol and points fd 1 and
@@ -46,17 +51,161 @@ func reserveStdout() (*os.File, error) {
 	return os.NewFile(uintptr(fd), "/dev/stdout"), nil
 }
 
-// readCloser closes in when it can; closing it ends the session.
-type readCloser struct{ io.Reader }
-
-func (r readCloser) Close() error {
-	if c, ok := r.Reader.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
+// stdioTransport is the MCP stdio transport: one JSON-RPC message per
+// line each way. bgmux reads the lines itself, instead of the SDK's
+// IOTransport, so that no input ends the session: the SDK's reader
+// closes the connection on the first line it cannot decode.
+type stdioTransport struct {
+	in  io.Reader
+	out io.Writer
+	log io.Writer // diagnostics: the lines dropped and answered here
 }
 
-// writeCloser leaves out open: the caller owns it.
-type writeCloser struct{ io.Writer }
+// Connect implements sdk.Transport.
+func (t *stdioTransport) Connect(context.Context) (sdk.Connection, error) {
+	c := &stdioConn{
+		in:       t.in,
+		out:      t.out,
+		log:      t.log,
+		incoming: make(chan jsonrpc.Message),
+		done:     make(chan struct{}),
+		closed:   make(chan struct{}),
+	}
+	go c.readLoop()
+	return c, nil
+}
 
-func (writeCloser) Close() error { return nil }
+// stdioConn is the connection of a stdioTransport. Its read loop checks
+// each line (decodeLine) and hands the valid messages to the SDK; it
+// answers the invalid ones itself, as JSON-RPC says (Parse error, Invalid
+// Request), and skips a line over maxLine without holding it. Every line
+// written, the SDK's and its own, goes out whole under one mutex. Methods
+// the SDK does not serve could be answered here too, in dispatch.
+type stdioConn struct {
+	in  io.Reader
+	log io.Writer
+
+	mu  sync.Mutex // one line at a time on out
+	out io.Writer
+
+	incoming chan jsonrpc.Message // the valid messages, to Read
+	done     chan struct{}        // closed when readLoop ends, with readErr
+	readErr  error
+	closed   chan struct{} // closed by Close
+	once     sync.Once
+}
+
+// readLoop reads stdin to its end (or a read error), line by line.
+func (c *stdioConn) readLoop() {
+	defer close(c.done)
+	lr := newLineReader(c.in, maxLine)
+	for n := 1; ; n++ {
+		line, tooLong, err := lr.next()
+		if err != nil {
+			c.readErr = err
+			return
+		}
+		v := tooLongVerdict
+		if !tooLong {
+			v = decodeLine(line)
+		}
+		if !c.dispatch(n, v) {
+			c.readErr = io.EOF
+			return
+		}
+	}
+}
+
+// dispatch acts on the verdict on line n: a valid message goes to the
+// SDK, an error is answered, a dropped message is logged. It returns
+// false once the connection is closed.
+func (c *stdioConn) dispatch(n int, v verdict) bool {
+	switch {
+	case v.msg != nil:
+		select {
+		case c.incoming <- v.msg:
+		case <-c.closed:
+			return false
+		}
+	case v.code != 0:
+		fmt.Fprintf(c.log, "bgmux mcp: input line %d: answered with error %d: %s\n", n, v.code, v.text)
+		if err := c.writeError(v.id, v.code, v.text); err != nil {
+			fmt.Fprintf(c.log, "bgmux mcp: write: %v\n", err)
+		}
+	case v.dropped != "":
+		fmt.Fprintf(c.log, "bgmux mcp: input line %d: ignored %s\n", n, v.dropped)
+	}
+	return true
+}
+
+// Read implements sdk.Connection: the next valid message, or io.EOF once
+// stdin ended or the connection closed.
+func (c *stdioConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case msg := <-c.incoming:
+		return msg, nil
+	case <-c.done:
+		return nil, c.readErr
+	case <-c.closed:
+		return nil, io.EOF
+	}
+}
+
+// Write implements sdk.Connection.
+func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, err := jsonrpc.EncodeMessage(msg)
+	if err != nil {
+		return fmt.Errorf("marshaling message: %w", err)
+	}
+	return c.writeLine(b)
+}
+
+// writeError answers the request with id (as sent; nil for null) with a
+// JSON-RPC error. The id is written as it came, which a jsonrpc.ID could
+// not always hold (null, 5.5).
+func (c *stdioConn) writeError(id json.RawMessage, code int, text string) error {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	b, err := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   jsonrpc.Error   `json:"error"`
+	}{"2.0", id, jsonrpc.Error{Code: int64(code), Message: text}})
+	if err != nil {
+		return err
+	}
+	return c.writeLine(b)
+}
+
+// writeLine writes b and a newline in one write, under the lock.
+func (c *stdioConn) writeLine(b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := c.out.Write(append(b, '\n'))
+	return err
+}
+
+// Close implements sdk.Connection. It closes stdin when it can, which
+// ends the read loop; out belongs to the caller and stays open.
+func (c *stdioConn) Close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.closed)
+		if cl, ok := c.in.(io.Closer); ok {
+			err = cl.Close()
+		}
+	})
+	return err
+}
+
+// SessionID implements sdk.Connection: stdio has no session id.
+func (c *stdioConn) SessionID() string { return "" }
