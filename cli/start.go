@@ -18,7 +18,8 @@ func startCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "name", Usage: "task name (default: derived from the command)"},
 			&ucli.StringFlag{Name: "group", Usage: "group, i.e. tmux session (default: the git top-level's name)"},
 			&ucli.StringFlag{Name: "cwd", Usage: "working directory (default: the current one)"},
-			&ucli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE for the task's environment (repeatable)"},
+			&ucli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE for the task's environment, or KEY to pass KEY's value from bgmux's environment (repeatable; a KEY=VALUE is visible in ps while start runs: give secrets as KEY or in --env-file)"},
+			&ucli.StringSliceFlag{Name: "env-file", Usage: "read the task's environment from FILE: KEY=VALUE lines, # comments, values taken literally (repeatable; --env wins)"},
 			&ucli.StringSliceFlag{Name: "tag", Usage: "tag the task (repeatable)"},
 			&ucli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy: never, on-failure or always (backoff 1s doubling to 60s)"},
 			&ucli.StringFlag{Name: "max-restarts", Usage: "stop restarting after N automatic restarts (default: no limit)"},
@@ -63,7 +64,7 @@ func startCommand(stdio IO) *ucli.Command {
 			t, err := m.Start(c.Context, tasks.StartOptions{
 				MaxRestarts: maxRestarts, MaxLogSize: maxLog, Reuse: c.Bool("reuse"),
 				Name: c.String("name"), Group: c.String("group"), Cwd: c.String("cwd"),
-				Env: c.StringSlice("env"), Tags: c.StringSlice("tag"), Restart: c.String("restart"),
+				Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Tags: c.StringSlice("tag"), Restart: c.String("restart"),
 				Command: c.Args().Slice(),
 			})
 			if err != nil {

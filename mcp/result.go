@@ -100,6 +100,7 @@ var mcpWording = strings.NewReplacer(
 	"--new", "new",
 	"--cwd", "cwd",
 	"use --env KEY=VALUE", "use env {\"KEY\": \"VALUE\"}",
+	"--env-file FILE", "env_file",
 	"--env", "env",
 	"--key KEY", "key",
 	"put it after --, e.g. bgmux start -- npm run dev", "pass command, e.g. \"npm run dev\"",

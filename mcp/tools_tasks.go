@@ -105,9 +105,13 @@ func (s *Server) startTask(c *call, in StartInput) (*reply, error) {
 		env = append(env, k+"="+v)
 	}
 	sort.Strings(env)
+	var envFiles []string
+	if in.EnvFile != "" {
+		envFiles = []string{in.EnvFile}
+	}
 	begun := time.Now()
 	t, err := c.m.Start(c.ctx, tasks.StartOptions{
-		Name: in.Name, Group: in.Group, Cwd: in.Cwd, Env: env, Tags: in.Tags,
+		Name: in.Name, Group: in.Group, Cwd: in.Cwd, Env: env, EnvFiles: envFiles, Tags: in.Tags,
 		Restart: in.Restart, MaxRestarts: in.MaxRestarts, Reuse: in.Reuse, Command: in.Command,
 	})
 	if err != nil {

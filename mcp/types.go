@@ -18,6 +18,7 @@ type StartInput struct {
 	Group   string            `json:"group,omitempty" jsonschema:"Group (the tmux session) the task belongs to. Default: the name of the git repository (or directory) of cwd."`
 	Cwd     string            `json:"cwd,omitempty" jsonschema:"Working directory of the task, absolute or relative to the server's directory. Default: the directory bgmux mcp was started in."`
 	Env     map[string]string `json:"env,omitempty" jsonschema:"Extra environment variables for the task, e.g. {\"PORT\": \"8080\"}. The task also inherits the server's environment."`
+	EnvFile string            `json:"env_file,omitempty" jsonschema:"A file of environment variables for the task, read by the server when the task starts: KEY=VALUE lines (the value taken literally: no quotes removed), a KEY alone for its value in the server's environment, # comments. Absolute, or relative to the server's directory (like cwd). env wins over it. Use it for secrets: no value then passes through this conversation."`
 	Tags    []string          `json:"tags,omitempty" jsonschema:"Labels for filtering with list_tasks (letters, digits, '_' and '-')."`
 	Restart string            `json:"restart,omitempty" jsonschema:"Restart policy: never (default), on-failure (restart after a non-zero exit or a signal) or always. Restarts back off from 1s to 60s."`
 	// MaxRestarts is a pointer so that 0 (never restart automatically) is

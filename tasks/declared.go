@@ -27,6 +27,10 @@ type TaskConfig struct {
 	Cwd string `yaml:"cwd"`
 	// Env holds variables added to the task's environment.
 	Env map[string]string `yaml:"env"`
+	// EnvFile is an env file (KEY=VALUE lines, see envfile.go) read when
+	// bgmux up starts the task, relative to the config file's directory;
+	// Env wins over it.
+	EnvFile string `yaml:"env_file"`
 	// Tags label the task.
 	Tags []string `yaml:"tags"`
 	// Restart is the restart policy: never (default), on-failure or always.

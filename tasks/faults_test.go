@@ -178,7 +178,7 @@ func TestRepairRotation(t *testing.T) {
 	write(PrevLogFile, "oldest\n")
 	cur := write(LogFile, "older\n")
 	next := write(LogFile+".new", "")
-	if err := writeJSON(s.Path(id, LogMetaFile), LogMeta{Base: 13, PrevBase: 7, CurIno: next, PrevIno: cur}); err != nil {
+	if err := writeJSON(s.Path(id, LogMetaFile), LogMeta{Base: 13, PrevBase: 7, CurIno: next, PrevIno: cur, PrevLineStart: true}); err != nil {
 		t.Fatal(err)
 	}
 	ftAppendLog(t, s, id, "newest\n")

@@ -36,6 +36,11 @@ type LogMeta struct {
 	// rotation in progress and looks again.
 	CurIno  uint64 `json:"cur_ino,omitempty"`
 	PrevIno uint64 `json:"prev_ino,omitempty"`
+	// PrevLineStart says that PrevBase is the start of a line: the byte
+	// before it, dropped, was a newline. When it is not (rotation cut a
+	// line), the oldest kept line begins after the next newline (see
+	// keptStart).
+	PrevLineStart bool `json:"prev_line_start,omitempty"`
 }
 
 // LogChunk is a slice of a task's output by logical offsets.
@@ -47,8 +52,8 @@ type LogChunk struct {
 	// Skipped counts bytes between the requested offset and Start that
 	// rotation dropped before they could be read.
 	Skipped int64 `json:"skipped"`
-	// Dropped is the total the log has lost to rotation (the offset of its
-	// oldest kept byte).
+	// Dropped is the total the log has lost to rotation: the offset of its
+	// oldest kept line (the rest of a line rotation cut counts as dropped).
 	Dropped int64 `json:"dropped"`
 }
 
@@ -99,7 +104,7 @@ func (g logSegments) dropped() int64 {
 func (g logSegments) end() int64 { return g.meta.Base + g.size }
 
 // ReadLog returns the task's output from logical offset from (clamped to
-// what is still on disk) up to the current end, at most max bytes when
+// the oldest whole line still on disk) up to the current end, at most max bytes when
 // max > 0 (the newest bytes are cut, not the oldest). from < 0 counts back
 // from the end.
 func (m *Manager) ReadLog(t *Task, from, max int64) (*LogChunk, error) {
@@ -118,7 +123,10 @@ func (s *Store) readLog(id string, from, max int64) (*LogChunk, error) {
 			from = 0
 		}
 	}
-	c := &LogChunk{Start: from, End: from, Dropped: seg.dropped()}
+	c := &LogChunk{Start: from, End: from}
+	if c.Dropped, err = s.keptStart(id, seg); err != nil {
+		return nil, err
+	}
 	if from < c.Dropped {
 		c.Skipped = c.Dropped - from
 		c.Start, c.End = c.Dropped, c.Dropped
@@ -131,17 +139,28 @@ func (s *Store) readLog(id string, from, max int64) (*LogChunk, error) {
 	if max > 0 && to-c.Start > max {
 		to = c.Start + max
 	}
-	buf := make([]byte, 0, to-c.Start)
-	// Older segment first, then the current one.
-	if c.Start < seg.meta.Base {
-		part, err := readAt(s.Path(id, PrevLogFile), c.Start-seg.meta.PrevBase, min64(to, seg.meta.Base)-c.Start)
+	buf, err := s.readSegments(id, seg, c.Start, to)
+	if err != nil {
+		return nil, err
+	}
+	c.Data = buf
+	c.End = c.Start + int64(len(buf))
+	return c, nil
+}
+
+// readSegments reads the logical bytes start..to of the log laid out as
+// seg: the older segment first, then the current one.
+func (s *Store) readSegments(id string, seg logSegments, start, to int64) ([]byte, error) {
+	buf := make([]byte, 0, max(to-start, 0))
+	if start < seg.meta.Base {
+		part, err := readAt(s.Path(id, PrevLogFile), start-seg.meta.PrevBase, min64(to, seg.meta.Base)-start)
 		if err != nil {
 			return nil, err
 		}
 		buf = append(buf, part...)
 	}
 	if to > seg.meta.Base {
-		off := c.Start - seg.meta.Base
+		off := start - seg.meta.Base
 		if off < 0 {
 			off = 0
 		}
@@ -151,9 +170,7 @@ func (s *Store) readLog(id string, from, max int64) (*LogChunk, error) {
 		}
 		buf = append(buf, part...)
 	}
-	c.Data = buf
-	c.End = c.Start + int64(len(buf))
-	return c, nil
+	return buf, nil
 }
 
 // readAt reads up to n bytes of path at off; a missing file or a short

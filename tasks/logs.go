@@ -60,7 +60,8 @@ type LogResult struct {
 	// Skipped counts bytes between the requested start and StartOffset
 	// that rotation dropped before they were read.
 	Skipped int64 `json:"skipped"`
-	// Dropped counts every byte the log has lost to rotation.
+	// Dropped counts every byte the log has lost to rotation, the rest of
+	// a line it cut included: the offset of the oldest line kept whole.
 	Dropped int64 `json:"dropped"`
 	// LogLoss, when set, says that output is missing from the log because
 	// writing it failed (a full disk): the log is not complete.
@@ -417,7 +418,11 @@ func (s *Store) scanLog(id string, from int64, lost func(skipped, dropped int64)
 	if err != nil {
 		return scan{}, err
 	}
-	sc := scan{dropped: seg.dropped(), logEnd: seg.end()}
+	kept, err := s.keptStart(id, seg)
+	if err != nil {
+		return scan{}, err
+	}
+	sc := scan{dropped: kept, logEnd: seg.end()}
 	pos := max(from, 0)
 	if pos < sc.dropped {
 		sc.skipped, pos = sc.dropped-pos, sc.dropped
@@ -435,14 +440,13 @@ func (s *Store) scanLog(id string, from int64, lost func(skipped, dropped int64)
 			return sc, err
 		}
 		if c.Skipped > 0 {
-			// Rotation overtook this scan: what lay between is gone.
-			// The line it cut short is passed on as it is.
-			sc.skipped += c.Skipped
+			// Rotation overtook this scan: what lay between is gone,
+			// and so is the line it cut short (the beginning read so
+			// far counts as skipped too); the chunk begins at a line.
+			skipped := c.Skipped + int64(len(carry))
+			sc.skipped += skipped
 			sc.dropped = c.Dropped
-			if len(carry) > 0 && !fn(logLine{off: carryOff, raw: carry}) {
-				return sc, nil
-			}
-			if lost != nil && !lost(c.Skipped, c.Dropped) {
+			if lost != nil && !lost(skipped, c.Dropped) {
 				return sc, nil
 			}
 			carry, carryOff, sc.next = nil, c.Start, c.Start
@@ -485,7 +489,11 @@ func (s *Store) tailStart(id string, n int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	end, lo := seg.end(), seg.dropped()
+	lo, err := s.keptStart(id, seg)
+	if err != nil {
+		return 0, err
+	}
+	end := seg.end()
 	chunk := int64(64 << 10)
 	for pos := end; pos > lo; {
 		from := max(pos-chunk, lo)

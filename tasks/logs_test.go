@@ -36,7 +36,8 @@ func newLogFixture(t *testing.T) *logFixture {
 func (f *logFixture) path(name string) string { return f.m.Store.Path(f.id, name) }
 
 // layout writes a rotated log by hand: prev (output.log.1) starting at
-// logical offset prevBase and cur (output.log) right after it.
+// logical offset prevBase, at a line start, and cur (output.log) right
+// after it.
 func (f *logFixture) layout(prev string, prevBase int64, cur string) {
 	f.t.Helper()
 	if err := os.WriteFile(f.path(PrevLogFile), []byte(prev), 0o600); err != nil {
@@ -45,7 +46,7 @@ func (f *logFixture) layout(prev string, prevBase int64, cur string) {
 	if err := os.WriteFile(f.path(LogFile), []byte(cur), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
-	meta := LogMeta{Base: prevBase + int64(len(prev)), PrevBase: prevBase}
+	meta := LogMeta{Base: prevBase + int64(len(prev)), PrevBase: prevBase, PrevLineStart: true}
 	if err := writeJSON(f.path(LogMetaFile), meta); err != nil {
 		f.t.Fatal(err)
 	}

@@ -362,7 +362,8 @@ func (w *logWriter) rotate() {
 		w.maxSize += w.maxSize
 		return
 	}
-	meta := LogMeta{Base: w.meta.Base + w.size, PrevBase: w.meta.Base, CurIno: inode(nf), PrevIno: inode(w.f)}
+	meta := LogMeta{Base: w.meta.Base + w.size, PrevBase: w.meta.Base, CurIno: inode(nf), PrevIno: inode(w.f),
+		PrevLineStart: w.startsLine()}
 	if err := writeJSON(w.store.Path(w.id, LogMetaFile), meta); err != nil {
 		nf.Close()
 		os.Remove(newPath)
@@ -373,6 +374,18 @@ func (w *logWriter) rotate() {
 	os.Rename(newPath, w.store.Path(w.id, LogFile))
 	w.f.Close()
 	w.f, w.meta, w.size = nf, meta, 0
+}
+
+// startsLine reports whether output.log begins at the start of a line:
+// the log's first byte, or one after a newline (the last byte of
+// output.log.1, which the rotation under way drops). Readers need it once
+// output.log becomes the older segment and the byte before it is gone.
+func (w *logWriter) startsLine() bool {
+	if w.meta.Base == 0 {
+		return true
+	}
+	_, size, err := fileStat(w.store.Path(w.id, PrevLogFile))
+	return err == nil && lastByte(w.store.Path(w.id, PrevLogFile), size) == '\n'
 }
 
 func inode(f *os.File) uint64 {

@@ -19,9 +19,16 @@ type StartOptions struct {
 	Name  string
 	Group string
 	Cwd   string
-	// Env entries are KEY=VALUE.
-	Env  []string
-	Tags []string
+	// Env entries are KEY=VALUE, or KEY alone for KEY's value in the
+	// caller's environment (Manager.Env; an error when it is not set).
+	// They win over EnvFiles.
+	Env []string
+	// EnvFiles are env files (KEY=VALUE lines, see envfile.go) read in
+	// order when the task is started, absolute or relative to the
+	// caller's directory (Manager.Cwd). Their values, like Env's, are
+	// kept in the spec only.
+	EnvFiles []string
+	Tags     []string
 	// Restart is the restart policy: never, on-failure or always.
 	Restart string
 	// MaxRestarts bounds automatic restarts; nil means no bound.
@@ -158,18 +165,8 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 			return nil, err
 		}
 	}
-	for _, kv := range opts.Env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, Errorf(KindInvalid, "bad --env %q; use KEY=VALUE", kv)
-		}
-		if err := ValidateEnvKey(k); err != nil {
-			return nil, err
-		}
-		if strings.IndexByte(v, 0) >= 0 {
-			return nil, Errorf(KindInvalid, "--env %s: the value contains a NUL byte", k)
-		}
-		spec.Env[k] = v
+	if spec.Env, err = taskEnv(m.Cwd, opts.EnvFiles, opts.Env, m.Env); err != nil {
+		return nil, err
 	}
 	for _, t := range opts.Tags {
 		if err := checkWord("tag", t); err != nil {

@@ -69,6 +69,14 @@ func (m *Manager) declaredStart(c *Config, name string) StartOptions {
 	for k, v := range t.Env {
 		env = append(env, k+"="+v)
 	}
+	var envFiles []string
+	if t.EnvFile != "" {
+		f := t.EnvFile
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		envFiles = []string{f}
+	}
 	var maxRestarts *int
 	if t.MaxRestarts != nil {
 		n := int(*t.MaxRestarts)
@@ -79,7 +87,7 @@ func (m *Manager) declaredStart(c *Config, name string) StartOptions {
 		abs = c.Path
 	}
 	return StartOptions{
-		Name: name, Group: group, Cwd: cwd, Env: env, Tags: t.Tags, Restart: t.Restart,
+		Name: name, Group: group, Cwd: cwd, Env: env, EnvFiles: envFiles, Tags: t.Tags, Restart: t.Restart,
 		MaxRestarts: maxRestarts, Reuse: true, Declared: abs, Autostart: t.Autostart,
 		Command: append([]string(nil), t.Command...),
 	}
