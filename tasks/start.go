@@ -66,6 +66,13 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		return existing, nil
 	}
 	id := spec.ID
+	// The supervisor's disk reserve, made sure of before the command can
+	// run (outside the store lock: it writes 64 KiB): a run that could not
+	// be recorded must not start.
+	if _, err := m.Store.prepareReserve(id); err != nil {
+		m.Store.Remove(id)
+		return nil, wrap(m.Store.unwritable(err), "start: disk reserve")
+	}
 	if err := m.openWindow(ctx, spec, exe); err != nil {
 		m.Store.Remove(id)
 		return nil, err
@@ -210,8 +217,7 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 // reserve takes the store lock, settles the task's name within its group
 // (an explicit name held by a live task is a conflict, or with reuse that
 // task is returned; a derived name gets a numeric suffix), allocates the
-// id and writes the spec, the empty log, the output FIFO and the disk
-// reserve its supervisor takes over.
+// id and writes the spec, the empty log and the output FIFO.
 func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 	unlock, err := m.Store.Lock()
 	if err != nil {
@@ -260,13 +266,6 @@ func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 		m.Store.unindexName(spec.Group, spec.Name, id)
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: create log")
-	}
-	// The supervisor's disk reserve, before the command can run: a run
-	// that could not be recorded must not start.
-	if _, err := m.Store.prepareReserve(id); err != nil {
-		m.Store.unindexName(spec.Group, spec.Name, id)
-		m.Store.Remove(id)
-		return nil, wrap(m.Store.unwritable(err), "start: disk reserve")
 	}
 	return nil, nil
 }
