@@ -121,7 +121,7 @@ func TestAuditRespawnedSupervisorRecordsOnlyItsRun(t *testing.T) {
 			t.Fatalf("respawn-pane: %v\n%s", err, out)
 		}
 	}
-	for trial := 0; trial < 20; trial++ {
+	for trial := 0; trial < 30; trial++ {
 		prev := arConsistentRunning(t, e, tk.ID, 0, fmt.Sprintf("before trial %d", trial))
 		respawn()
 		<-time.After(time.Duration(trial%10) * 3 * time.Millisecond)
