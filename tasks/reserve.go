@@ -5,6 +5,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // ReserveFile is a file of real disk blocks that each supervisor keeps in
@@ -55,6 +57,24 @@ func (r *diskReserve) fill() {
 	if err != nil {
 		return
 	}
+	n := allocReserve(f)
+	if n == 0 {
+		f.Close()
+		os.Remove(path)
+		return
+	}
+	r.f, r.size = f, n
+}
+
+// allocReserve makes f a reserve of up to reserveSize bytes of real disk
+// blocks, keeping the blocks it already has (a reserve taken over), and
+// returns how many bytes it holds.
+func allocReserve(f *os.File) int64 {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) == nil && st.Size >= reserveSize && st.Blocks*512 >= reserveSize {
+		f.Truncate(reserveSize)
+		return reserveSize
+	}
 	zeros := make([]byte, reserveStep)
 	var n int64
 	for n < reserveSize {
@@ -64,15 +84,20 @@ func (r *diskReserve) fill() {
 			break
 		}
 	}
-	if n == 0 {
-		f.Close()
-		os.Remove(path)
-		return
-	}
 	// A file left longer by an earlier supervisor keeps only what is
 	// counted.
 	f.Truncate(n)
-	r.f, r.size = f, n
+	return n
+}
+
+// held is how many bytes the reserve holds, once it is filled.
+func (r *diskReserve) held() int64 {
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.size
 }
 
 // release gives back up to reserveStep bytes of the reserve, keeping at
@@ -88,9 +113,13 @@ func (r *diskReserve) release(floor int64) bool {
 	}
 	next := max(r.size-reserveStep, floor)
 	if next == 0 {
+		err := r.f.Truncate(0)
+		if sameFile(r.f, r.path) {
+			os.Remove(r.path)
+		}
 		r.f.Close()
 		r.f, r.size = nil, 0
-		return os.Remove(r.path) == nil
+		return err == nil
 	}
 	if err := r.f.Truncate(next); err != nil {
 		return false
@@ -99,7 +128,9 @@ func (r *diskReserve) release(floor int64) bool {
 	return true
 }
 
-// remove deletes the reserve file.
+// remove deletes the reserve file, unless its name now belongs to
+// another file (the reserve was handed over to the task's next run, see
+// NextReserveFile, and the next supervisor already has its own).
 func (r *diskReserve) remove() {
 	if r == nil {
 		return
@@ -107,11 +138,77 @@ func (r *diskReserve) remove() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.f != nil {
+		if sameFile(r.f, r.path) {
+			os.Remove(r.path)
+		}
 		r.f.Close()
 		r.f = nil
 	}
 	r.size = 0
-	os.Remove(r.path)
+}
+
+// sameFile reports whether path names the file f has open.
+func sameFile(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// NextReserveFile is the disk reserve prepared for a task's next
+// supervisor: start and restart make sure of it before they run the
+// command (a run that could not be recorded must not start), taking over
+// the reserve of the supervisor a restart replaces, and the supervisor
+// takes it over as its ReserveFile when it begins.
+const NextReserveFile = "reserve.next"
+
+// minReserve is the least reserve a run may start with: enough for its
+// run record, exit record and history.
+const minReserve = reserveSize / 2
+
+// prepareReserve makes sure task id has a reserve for its next
+// supervisor (NextReserveFile): the current supervisor's reserve when
+// there is one (renamed, so that it is not deleted when that supervisor
+// ends), topped up to reserveSize, else a new one. It fails, leaving no
+// new file, when the disk cannot give minReserve bytes; undo puts things
+// back as they were when no supervisor is going to take the reserve over.
+func (s *Store) prepareReserve(id string) (undo func(), err error) {
+	next, cur := s.Path(id, NextReserveFile), s.Path(id, ReserveFile)
+	renamed := false
+	if _, err := os.Stat(next); errors.Is(err, os.ErrNotExist) {
+		if err := os.Rename(cur, next); err == nil {
+			renamed = true
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	undo = func() {
+		if renamed {
+			os.Rename(next, cur)
+		} else {
+			os.Remove(next)
+		}
+	}
+	f, err := os.OpenFile(next, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	n := allocReserve(f)
+	f.Close()
+	if n < minReserve {
+		undo()
+		return nil, &os.PathError{Op: "allocate the disk reserve", Path: next, Err: syscall.ENOSPC}
+	}
+	return undo, nil
+}
+
+// takeOverReserve gives the supervisor of task id the reserve prepared
+// for it, when there is one.
+func (s *Store) takeOverReserve(id string) {
+	os.Rename(s.Path(id, NextReserveFile), s.Path(id, ReserveFile))
 }
 
 // noSpace reports whether err means the file system (or the user's
@@ -147,4 +244,14 @@ func lossReason(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// diskFree is how many bytes of the file system holding dir this user
+// may still write.
+func diskFree(dir string) (uint64, bool) {
+	var st unix.Statfs_t
+	if unix.Statfs(dir, &st) != nil {
+		return 0, false
+	}
+	return uint64(st.Bavail) * uint64(st.Bsize), true
 }

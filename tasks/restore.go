@@ -99,7 +99,8 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		if t.exitFromHistory {
 			// Its supervisor died between the history and the exit
 			// record: write the exit record from what it saw.
-			if err := writeJSON(m.Store.Path(t.ID, ExitFile), *t.exit); err != nil {
+			ex := *t.exit
+			if err := m.Store.withRecordLock(t.ID, func() error { return writeJSON(m.Store.Path(t.ID, ExitFile), ex) }); err != nil {
 				unlock()
 				return nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
 			}
@@ -232,10 +233,20 @@ func (m *Manager) restoreWanted(t *Task) string {
 }
 
 // recordLost writes the lost exit record for the task's current run and
-// appends it to the run history. The caller holds the store lock and has
-// seen the task lost: its supervisor cannot come back, so no exit record
-// of the current run can appear.
+// appends it to the run history, under the task's record lock (so that
+// it cannot interleave with a supervisor writing its records). The
+// caller holds the store lock and has seen the task lost: its supervisor
+// cannot come back, so no exit record of the current run can appear.
 func (m *Manager) recordLost(t *Task, reason string) error {
+	return m.Store.withRecordLock(t.ID, func() error { return m.recordLostLocked(t, reason) })
+}
+
+// recordLostLocked is recordLost; the caller holds the record lock.
+func (m *Manager) recordLostLocked(t *Task, reason string) error {
+	var now Run
+	if err := readJSON(m.Store.Path(t.ID, RunFile), &now); err == nil && (t.run == nil || now.Run != t.run.Run) {
+		return nil // a new run was claimed meanwhile: it is not lost
+	}
 	run := 0
 	var started time.Time
 	if t.run != nil {

@@ -73,6 +73,13 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		return existing, nil
 	}
 	id := spec.ID
+	// The supervisor's disk reserve, made sure of before the command can
+	// run (outside the store lock: it writes 64 KiB): a run that could not
+	// be recorded must not start.
+	if _, err := m.Store.prepareReserve(id); err != nil {
+		m.Store.Remove(id)
+		return nil, wrap(m.Store.unwritable(err), "start: disk reserve")
+	}
 	if err := m.openWindow(ctx, spec, exe); err != nil {
 		m.Store.Remove(id)
 		return nil, err

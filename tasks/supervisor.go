@@ -58,6 +58,17 @@ type supervisor struct {
 	// stopping is set once a termination signal reached the supervisor
 	// itself: the restart policy ends.
 	stopping bool
+	// records is the task's record lock (see tasklock.go).
+	records *recordLock
+	// self and selfStart identify this supervisor in the run record.
+	self      int
+	selfStart uint64
+	// tty reports that the supervisor began with a terminal (its pane).
+	tty bool
+	// superseded is set once the task's current run is not this
+	// supervisor's (its pane was given to a new one, which took the run
+	// record): it records nothing more and leaves the window alone.
+	superseded bool
 }
 
 // Restart backoff: doubling from backoffMin to backoffMax, back to
@@ -86,26 +97,29 @@ func (s *supervisor) main() int {
 	s.sigs = make(chan os.Signal, 16)
 	signal.Notify(s.sigs, forwarded...)
 	signal.Notify(s.sigs, syscall.SIGTTOU, syscall.SIGTTIN)
+	s.self = os.Getpid()
+	s.selfStart = procStart(s.self)
+	s.tty = isTerminal(1)
+	if l, err := s.store.openRecordLock(s.spec.ID); err != nil {
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the task's record lock: %v\n", err)
+	} else {
+		s.records = l
+		defer l.close()
+	}
+	s.store.takeOverReserve(s.spec.ID)
 	s.reserve = newDiskReserve(s.store.Path(s.spec.ID, ReserveFile))
 	defer s.reserve.remove()
 	s.openLog()
 
-	runNo := 1
-	var prev Run
-	runPath := s.store.Path(s.spec.ID, RunFile)
-	if err := readJSON(runPath, &prev); err == nil {
-		runNo = prev.Run + 1
-	} else if ce := (*CorruptError)(nil); errors.As(err, &ce) {
-		// Never write over a record that cannot be read: keep it aside.
-		if dst := setAsideFile(runPath); dst != "" {
-			fmt.Fprintf(os.Stderr, "[bgmux] the run record %s; it was set aside as %s\n", ce.problem(), dst)
-		}
-	}
 	restarts, backoff := 0, time.Duration(0)
 	var last Exit
+	ran := false
 	for {
-		ex, started := s.runOnce(runNo, restarts)
-		last = ex
+		ex, started, ok := s.runOnce(restarts)
+		if !ok {
+			break
+		}
+		ran, last = true, ex
 		restart := s.wantsRestart(&ex, restarts)
 		var delay time.Duration
 		if restart {
@@ -114,26 +128,64 @@ func (s *supervisor) main() int {
 			next := time.Now().Add(delay).UTC()
 			ex.NextRestartAt = &next
 		}
-		s.record(ex, started, delay)
-		if !restart {
+		if !s.record(ex, started, delay) || !restart {
 			break
 		}
 		s.markWindow("restarting", false)
 		if !s.pause(delay) {
 			// Stopped while waiting to restart: the last run is final.
 			ex.NextRestartAt = nil
-			if err := s.writeRecord(ExitFile, ex, 0); err != nil {
-				fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
-			}
+			s.recordExit(ex, false)
 			fmt.Fprintf(s.out, "[bgmux] stopped; not restarting\n")
 			break
 		}
 		restarts++
-		runNo++
 		s.markWindow("running", false)
+	}
+	if !ran {
+		s.closeLog("failed")
+		return 125
 	}
 	s.closeLog(finalState(&last))
 	return last.StatusCode()
+}
+
+// ownsPane reports whether the supervisor's pane is still its own: a
+// pane respawned for a new supervisor (or gone with its tmux server)
+// hangs up the old one's terminal.
+func (s *supervisor) ownsPane() bool {
+	return s.pane != "" && !s.superseded && (!s.tty || isTerminal(1))
+}
+
+// nextRun is the number of the run about to start: one more than the
+// current run record's (or the last exit record's). The caller holds the
+// record lock, so two supervisors never claim the same number. A run
+// record that cannot be read is set aside, never written over.
+func (s *supervisor) nextRun() int {
+	runPath := s.store.Path(s.spec.ID, RunFile)
+	var prev Run
+	err := readJSON(runPath, &prev)
+	if err == nil {
+		return prev.Run + 1
+	}
+	if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+		if dst := setAsideFile(runPath); dst != "" {
+			fmt.Fprintf(os.Stderr, "[bgmux] the run record %s; it was set aside as %s\n", ce.problem(), dst)
+		}
+	}
+	var ex Exit
+	if readJSON(s.store.Path(s.spec.ID, ExitFile), &ex) == nil {
+		return ex.Run + 1
+	}
+	return 1
+}
+
+// ownsRun reports whether the current run record is this supervisor's
+// record of run; the caller holds the record lock.
+func (s *supervisor) ownsRun(run int) bool {
+	var r Run
+	return readJSON(s.store.Path(s.spec.ID, RunFile), &r) == nil &&
+		r.Run == run && r.SupervisorPID == s.self && r.SupervisorStart == s.selfStart
 }
 
 // openLog starts copying the pane's output (arriving through the FIFO that
@@ -187,7 +239,7 @@ func finalState(ex *Exit) string {
 // markWindow sets the window's state for the window list, closing the
 // pane's output pipe too when closePipe is set (one tmux call).
 func (s *supervisor) markWindow(state string, closePipe bool) {
-	if s.pane == "" {
+	if !s.ownsPane() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -246,15 +298,35 @@ func (s *supervisor) pause(d time.Duration) bool {
 	}
 }
 
-// runOnce starts the child, records the run, forwards signals until the
-// child ends and returns how it ended.
-func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
+// runOnce claims the next run number, starts the child, records the run,
+// forwards signals until the child ends and returns how it ended. It
+// starts nothing, and returns false, when the run could not be recorded
+// or its pane is no longer this supervisor's: a run is started and its
+// record written under the record lock, and never by a supervisor whose
+// pane was given to another (which would then take the run record).
+func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	argv := s.spec.ChildArgv()
 	env := childEnv(s.spec, os.Environ())
+	unlock := s.records.lock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
+	if s.tty && !isTerminal(1) {
+		s.superseded = true
+		fmt.Fprintf(os.Stderr, "[bgmux] the pane was given to another run (or its tmux server went away): not starting\n")
+		return Exit{}, time.Time{}, false
+	}
+	if s.reserve.held() == 0 {
+		fmt.Fprintf(os.Stderr, "[bgmux] not starting: the file system of state directory %s is full, so the run could not be recorded; free some space and restart the task\n", s.store.Dir)
+		return Exit{}, time.Time{}, false
+	}
+	runNo := s.nextRun()
 	started := time.Now()
-	self := os.Getpid()
 	rec := Run{
-		Run: runNo, Restarts: restarts, SupervisorPID: self, SupervisorStart: procStart(self),
+		Run: runNo, Restarts: restarts, SupervisorPID: s.self, SupervisorStart: s.selfStart,
 		BootID: BootID(), StartedAt: started.UTC(), Pane: s.pane,
 	}
 	if s.log != nil {
@@ -281,12 +353,22 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	if lookErr != nil {
 		msg := fmt.Sprintf("%s: %v", argv[0], lookErr)
 		fmt.Fprintf(os.Stderr, "bgmux: %s\n", msg)
-		s.writeRun(rec)
-		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started
+		if s.writeRun(rec) != nil {
+			return Exit{}, started, false
+		}
+		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started, true
 	}
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
-	s.writeRun(rec)
+	if s.writeRun(rec) != nil {
+		// A run that cannot be recorded does not go on.
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		cmd.Wait()
+		fmt.Fprintf(os.Stderr, "[bgmux] the run could not be recorded, so it was stopped\n")
+		return Exit{}, started, false
+	}
+	unlock()
+	locked = false
 	// The supervisor now mostly waits: hand start-up garbage back to the
 	// system, so hundreds of live tasks cost little memory, and keep the
 	// heap small from here on. (Start-up runs with Go's default GC
@@ -330,13 +412,15 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	if groupAlive(pgid) {
 		syscall.Kill(-pgid, syscall.SIGHUP)
 	}
-	return ex, started
+	return ex, started, true
 }
 
-func (s *supervisor) writeRun(rec Run) {
-	if err := s.writeRecord(RunFile, rec, 0); err != nil {
+func (s *supervisor) writeRun(rec Run) error {
+	err := s.writeRecord(RunFile, rec, 0)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
 	}
+	return err
 }
 
 // writeRecord writes one of the task's sidecars, using the disk reserve
@@ -347,9 +431,11 @@ func (s *supervisor) writeRecord(file string, v any, floor int64) error {
 
 // record prints the trailer, waits until it has reached the log (so that
 // an exit record means the log is complete), then writes the logloss
-// sidecar (when output was lost), the exit sidecar and adds the run to the
-// history, using the disk reserve if the disk is full.
-func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration) {
+// sidecar (when output was lost), adds the run to the history and writes
+// the exit sidecar, using the disk reserve if the disk is full. It
+// returns false when the task's current run is no longer this
+// supervisor's: nothing is recorded then.
+func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration) bool {
 	ex.EndedAt = time.Now().UTC()
 	trailer := "[bgmux] " + describeExit(&ex, ex.EndedAt.Sub(started))
 	if ex.NextRestartAt != nil {
@@ -373,16 +459,68 @@ func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration)
 		defer s.log.hold(false)
 		s.log.flushLoss(true)
 	}
-	// The history first: the exit record is the last word on a run, so
-	// whoever sees it (status, wait, restart, restore) sees the run in
-	// the history too.
-	if hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile)); !ok {
-		fmt.Fprintf(os.Stderr, "[bgmux] the run history cannot be read or set aside; it is left as it is\n")
-	} else if err := s.writeRecord(HistoryFile, appendHistory(hist, ex), 0); err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run history: %v\n", err)
-	}
-	if err := s.writeRecord(ExitFile, ex, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot write exit record: %v\n", err)
+	return s.recordExit(ex, true)
+}
+
+// exitRecordRetry bounds how long a supervisor keeps trying to write the
+// exit record (and history) of its run when writing fails (a full disk,
+// a state dir made read-only or immutable for a while): a run whose end
+// is not recorded would be reported lost forever.
+const exitRecordRetry = 10 * time.Minute
+
+// recordExit writes the exit record of run ex.Run, after adding it to the
+// history when history is set (the exit record is the last word on a
+// run: whoever sees it, such as status, wait, restart or restore, sees
+// the run in the history too). Each attempt holds the record lock and
+// writes only while the current run record is this supervisor's record
+// of that run; a failed attempt is tried again, with backoff, for up to
+// exitRecordRetry. It returns false when the run is no longer this
+// supervisor's.
+func (s *supervisor) recordExit(ex Exit, history bool) bool {
+	deadline := time.Now().Add(exitRecordRetry)
+	delay := 100 * time.Millisecond
+	histDone, failing := !history, false
+	for {
+		own := true
+		var err error
+		unlock := s.records.lock()
+		if !s.ownsRun(ex.Run) {
+			own = false
+		} else if !histDone {
+			if hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile)); !ok {
+				fmt.Fprintf(os.Stderr, "[bgmux] the run history cannot be read or set aside; it is left as it is\n")
+				histDone = true
+			} else if err = s.writeRecord(HistoryFile, appendHistory(hist, ex), 0); err == nil {
+				histDone = true
+			} else {
+				err = fmt.Errorf("cannot write run history: %w", err)
+			}
+		}
+		if own && histDone {
+			if err = s.writeRecord(ExitFile, ex, 0); err != nil {
+				err = fmt.Errorf("cannot write exit record: %w", err)
+			}
+		}
+		unlock()
+		switch {
+		case !own:
+			s.superseded = true
+			fmt.Fprintf(os.Stderr, "[bgmux] run %d is no longer this window's (the task was restarted or removed meanwhile): its end is not recorded\n", ex.Run)
+			return false
+		case err == nil:
+			if failing {
+				fmt.Fprintf(os.Stderr, "[bgmux] exit record written\n")
+			}
+			return true
+		case time.Now().After(deadline):
+			fmt.Fprintf(os.Stderr, "[bgmux] %v; gave up after %v\n", err, exitRecordRetry)
+			return true
+		case !failing:
+			fmt.Fprintf(os.Stderr, "[bgmux] %v; trying again for up to %v\n", err, exitRecordRetry)
+			failing = true
+		}
+		time.Sleep(delay)
+		delay = min(2*delay, 5*time.Second)
 	}
 }
 
