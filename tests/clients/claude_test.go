@@ -1,0 +1,52 @@
+//go:build clients
+
+package clients
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// claudeModel is the model name Claude Code is told to use; the scripted
+// server answers whatever it is asked.
+const claudeModel = "claude-sonnet-4-5"
+
+// claudeTool is the name Claude Code gives the bgmux MCP tool tool.
+func claudeTool(tool string) string { return "mcp__bgmux__" + tool }
+
+// runClaude runs `claude -p prompt` headless in the world, against model
+// (ANTHROPIC_BASE_URL) and `bgmux mcp` (--mcp-config, --strict-mcp-config
+// so nothing else is loaded), allowed to use Bash, ToolSearch and every
+// bgmux tool without asking. Its stream-json output is in the result's
+// Stdout (and in the log dir).
+func (w *world) runClaude(model *ModelServer, prompt string, timeout time.Duration) clientRun {
+	w.t.Helper()
+	bin := needClient(w.t, "claude")
+	cfg, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{
+		"bgmux": map[string]any{"type": "stdio", "command": bgmuxBin, "args": []string{"mcp"}, "env": w.mcpEnv()},
+	}}, "", "  ")
+	cfgPath := filepath.Join(w.Root, "claude-mcp.json")
+	w.writeFile(cfgPath, cfg)
+	allowed := []string{"Bash", "ToolSearch"}
+	for _, tool := range bgmuxTools {
+		allowed = append(allowed, claudeTool(tool))
+	}
+	args := []string{
+		"-p", prompt,
+		"--model", claudeModel,
+		"--mcp-config", cfgPath, "--strict-mcp-config",
+		"--allowedTools", strings.Join(allowed, ","),
+		"--output-format", "stream-json", "--verbose",
+	}
+	env := w.clientEnviron(
+		"ANTHROPIC_BASE_URL="+model.URL,
+		"ANTHROPIC_API_KEY=sk-ant-test-dummy",
+		"DISABLE_TELEMETRY=1",
+		"DISABLE_AUTOUPDATER=1",
+		"DISABLE_ERROR_REPORTING=1",
+		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+	)
+	return w.runClient("claude", timeout, bin, args, env)
+}

@@ -1,0 +1,250 @@
+//go:build clients
+
+package clients
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// world is one test's private everything: a tmux socket (in a private
+// TMUX_TMPDIR), a bgmux state dir, a HOME and XDG dirs for the client, a
+// project directory to run it in, and a log dir. Cleanup kills the tmux
+// server and what the tasks left, and removes it all; the logs are kept
+// (and their path logged) when the test failed.
+type world struct {
+	t      testing.TB
+	Root   string
+	Home   string
+	Work   string // the project directory the client runs in
+	State  string // BGMUX_STATE_DIR
+	Socket string // BGMUX_SOCKET
+	Tmux   string // TMUX_TMPDIR
+	Logs   string
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	// Short paths: the tmux socket lives under Root and a unix socket
+	// path is at most 107 bytes.
+	root, err := os.MkdirTemp("", "bgc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{
+		t: t, Root: root,
+		Home:   filepath.Join(root, "home"),
+		Work:   filepath.Join(root, "work"),
+		State:  filepath.Join(root, "state"),
+		Socket: "bgmux-test-" + randHex(6),
+		Tmux:   filepath.Join(root, "tmux"),
+		Logs:   filepath.Join(root, "logs"),
+	}
+	for _, d := range []string{w.Home, w.Work, w.Tmux, w.Logs,
+		filepath.Join(w.Home, ".config"), filepath.Join(w.Home, ".local", "share"),
+		filepath.Join(w.Home, ".local", "state"), filepath.Join(w.Home, ".cache")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(w.cleanup)
+	return w
+}
+
+func (w *world) cleanup() {
+	kill := exec.Command("tmux", "-L", w.Socket, "kill-server")
+	kill.Env = w.bgmuxEnviron()
+	kill.Run()
+	w.reap()
+	if w.t.Failed() {
+		keep, err := os.MkdirTemp("", "bgmux-clients-logs-")
+		if err == nil && os.Rename(w.Logs, filepath.Join(keep, "logs")) == nil {
+			w.t.Logf("logs kept in %s", filepath.Join(keep, "logs"))
+		}
+	}
+	os.RemoveAll(w.Root)
+}
+
+// reap ends what the tasks left running: every recorded process group
+// gets SIGKILL, then the supervisors (found by the state dir in their
+// command line) are waited for, and killed if they linger.
+func (w *world) reap() {
+	runs, _ := filepath.Glob(filepath.Join(w.State, "tasks", "*", "run"))
+	for _, p := range runs {
+		var r struct {
+			PGID int `json:"pgid"`
+		}
+		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &r) == nil && r.PGID > 1 {
+			syscall.Kill(-r.PGID, syscall.SIGKILL)
+		}
+	}
+	if !poll(10*time.Second, func() bool { return len(w.supervisors()) == 0 }) {
+		for _, pid := range w.supervisors() {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		poll(5*time.Second, func() bool { return len(w.supervisors()) == 0 })
+	}
+}
+
+func (w *world) supervisors() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if err == nil && bytes.Contains(cmd, []byte(w.State)) && pidAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// pidAlive reports whether pid exists and is not a zombie.
+func pidAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z'
+}
+
+// poll checks cond with a short backoff until it is true or timeout passes.
+func poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	delay := 5 * time.Millisecond
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		<-time.After(delay)
+		if delay < 100*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// mcpEnv is the environment the MCP server gets through the client's MCP
+// config: this world's socket and state dir.
+func (w *world) mcpEnv() map[string]string {
+	return map[string]string{"BGMUX_SOCKET": w.Socket, "BGMUX_STATE_DIR": w.State}
+}
+
+// clientEnviron is the environment a client runs with: a private HOME and
+// XDG dirs, a private TMUX_TMPDIR (so even a server that lost its
+// BGMUX_SOCKET could not reach a shared tmux), PATH, and extra. Nothing
+// else of the caller's environment (no BGMUX_*, no TMUX, no API keys).
+func (w *world) clientEnviron(extra ...string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + w.Home,
+		"USER=" + os.Getenv("USER"),
+		"LANG=C.UTF-8",
+		"TERM=dumb",
+		"NO_COLOR=1",
+		"TMPDIR=" + os.TempDir(),
+		"TMUX_TMPDIR=" + w.Tmux,
+		"XDG_CONFIG_HOME=" + filepath.Join(w.Home, ".config"),
+		"XDG_DATA_HOME=" + filepath.Join(w.Home, ".local", "share"),
+		"XDG_STATE_HOME=" + filepath.Join(w.Home, ".local", "state"),
+		"XDG_CACHE_HOME=" + filepath.Join(w.Home, ".cache"),
+	}
+	return append(env, extra...)
+}
+
+// bgmuxEnviron is the environment of the test's own bgmux invocations.
+func (w *world) bgmuxEnviron() []string {
+	env := w.clientEnviron()
+	for k, v := range w.mcpEnv() {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// bgmux runs the real bgmux CLI in this world and returns its stdout,
+// failing the test unless it exits 0.
+func (w *world) bgmux(args ...string) string {
+	w.t.Helper()
+	cmd := exec.Command(bgmuxBin, args...)
+	cmd.Dir = w.Work
+	cmd.Env = w.bgmuxEnviron()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		w.t.Fatalf("bgmux %q: %v\nstdout: %s\nstderr: %s", args, err, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+// writeFile writes content to path, failing the test on error.
+func (w *world) writeFile(path string, content []byte) {
+	w.t.Helper()
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// clientRun is one finished client run.
+type clientRun struct {
+	Stdout, Stderr string
+	Err            error
+	Elapsed        time.Duration
+}
+
+// runClient runs bin with args in the world's project dir, with env, no
+// standard input, in its own process group, for at most timeout: on
+// timeout (or at the end) the whole group is killed. Its output is also
+// saved in the log dir as NAME.stdout and NAME.stderr.
+func (w *world) runClient(name string, timeout time.Duration, bin string, args []string, env []string) clientRun {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = w.Work
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	begin := time.Now()
+	err := cmd.Start()
+	if err == nil {
+		err = cmd.Wait()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever it left behind
+	}
+	r := clientRun{Stdout: out.String(), Stderr: errb.String(), Err: err, Elapsed: time.Since(begin)}
+	if ctx.Err() != nil {
+		r.Err = fmt.Errorf("%s did not finish within %v (killed): %w", name, timeout, errors.Join(err, ctx.Err()))
+	}
+	os.WriteFile(filepath.Join(w.Logs, name+".stdout"), out.Bytes(), 0o600)
+	os.WriteFile(filepath.Join(w.Logs, name+".stderr"), errb.Bytes(), 0o600)
+	w.t.Logf("%s ran %v (err %v)", name, r.Elapsed.Round(time.Millisecond), r.Err)
+	return r
+}
