@@ -24,8 +24,9 @@ func claudeTool(tool string) string { return "mcp__bgmux__" + tool }
 func (w *world) runClaude(model *ModelServer, prompt string, timeout time.Duration) clientRun {
 	w.t.Helper()
 	bin := needClient(w.t, "claude")
+	argv, mcpEnv := w.mcpCommand()
 	cfg, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{
-		"bgmux": map[string]any{"type": "stdio", "command": bgmuxBin, "args": []string{"mcp"}, "env": w.mcpEnv()},
+		"bgmux": map[string]any{"type": "stdio", "command": argv[0], "args": argv[1:], "env": mcpEnv},
 	}}, "", "  ")
 	cfgPath := filepath.Join(w.Root, "claude-mcp.json")
 	w.writeFile(cfgPath, cfg)

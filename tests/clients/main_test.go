@@ -24,6 +24,7 @@ var clientInstall = map[string]string{
 }
 
 func TestMain(m *testing.M) {
+	runTapIfAsked()
 	for _, tool := range []string{"tmux", "python3", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "clients: %s is not installed; install it (apt-get install -y %s)\n", tool, tool)

@@ -20,11 +20,12 @@ func opencodeTool(tool string) string { return "bgmux_" + tool }
 
 // writeOpencodeConfig writes the opencode.json of the world (pointed at
 // by OPENCODE_CONFIG): the scripted provider as model and small model,
-// `bgmux mcp` as a local MCP server with the world's socket and state
+// `bgmux mcp` (behind the MCP tap) as a local MCP server with the world's socket and state
 // dir, and every permission granted (no one is there to answer a
 // question). It returns the file's path.
 func (w *world) writeOpencodeConfig(model *ModelServer) string {
 	w.t.Helper()
+	argv, mcpEnv := w.mcpCommand()
 	cfg, _ := json.MarshalIndent(map[string]any{
 		"$schema": "https://opencode.ai/config.json",
 		"provider": map[string]any{opencodeProvider: map[string]any{
@@ -39,7 +40,7 @@ func (w *world) writeOpencodeConfig(model *ModelServer) string {
 		"model":       opencodeProvider + "/" + opencodeModel,
 		"small_model": opencodeProvider + "/" + opencodeModel,
 		"mcp": map[string]any{"bgmux": map[string]any{
-			"type": "local", "command": []string{bgmuxBin, "mcp"}, "environment": w.mcpEnv(), "enabled": true,
+			"type": "local", "command": argv, "environment": mcpEnv, "enabled": true,
 		}},
 		"permission": map[string]any{"*": "allow"},
 		"autoupdate": false,

@@ -122,7 +122,7 @@ func (p *Plan) Script(r *Request) Turn {
 	}
 	results := r.Results()
 	n := len(results)
-	if n > 0 && results[n-1].IsError {
+	if n > 0 && p.Client.Failed(results[n-1]) {
 		last := results[n-1]
 		return p.fail("step %d (%s) returned an error: %s", n, last.Call.Name, last.Text)
 	}
@@ -134,6 +134,27 @@ func (p *Plan) Script(r *Request) Turn {
 		return p.fail("step %d: %v", n+1, err)
 	}
 	return Turn{Calls: []ToolCall{call}}
+}
+
+// Failed reports whether res is a failure as the model can tell: marked
+// as an error (the Anthropic API's is_error; the OpenAI API has no such
+// flag, so OpenCode shows a failed MCP call as plain text), or a bgmux
+// document whose top-level key is "error".
+func (c client) Failed(res ToolResult) bool {
+	if res.IsError {
+		return true
+	}
+	doc, err := c.Doc(res)
+	return err == nil && doc["error"] != nil
+}
+
+// describeResults renders results for a failure message.
+func describeResults(results []ToolResult) string {
+	var b strings.Builder
+	for i, r := range results {
+		fmt.Fprintf(&b, "\n%d. %s %v -> error=%v %q", i+1, r.Call.Name, r.Call.Input, r.IsError, r.Text)
+	}
+	return b.String()
 }
 
 // exactDoc decodes text as exactly one JSON object (of res's tool).

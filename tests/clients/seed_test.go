@@ -186,6 +186,64 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 		t.Errorf("%s's output does not carry the model's last text %q:\n%s", s.c.Name, s.plan.Done, tail(run.Stdout, 3000))
 	}
 
+	// The MCP traffic: every request answered without a JSON-RPC error
+	// (initialize or server/discover, tools/list...), and one tools/call
+	// per bgmux step.
+	msgs := mcpLog(t, s.w.MCPLog())
+	calls := 0
+	for _, msg := range msgs {
+		if msg.Dir != "client" || msg.ID == nil {
+			continue
+		}
+		if msg.Method == "subscriptions/listen" {
+			// A stream (protocol 2026-07-28): acknowledged by a
+			// notification, open until the client goes.
+			if !mcpAcknowledged(msgs, msg) {
+				t.Errorf("the server never acknowledged %s", msg.Raw)
+			}
+			continue
+		}
+		reply, ok := mcpReply(msgs, msg)
+		switch {
+		case !ok:
+			t.Errorf("the server never answered %s", msg.Raw)
+		case reply.Error != nil:
+			t.Errorf("the server answered %s with an error: %s", msg.Raw, reply.Raw)
+		}
+		switch msg.Method {
+		case "initialize":
+			var p, r struct {
+				ProtocolVersion string          `json:"protocolVersion"`
+				Capabilities    json.RawMessage `json:"capabilities"`
+				ClientInfo      json.RawMessage `json:"clientInfo"`
+			}
+			json.Unmarshal(msg.Params, &p)
+			json.Unmarshal(reply.Result, &r)
+			t.Logf("MCP initialize: %s asked for protocol %s (client %s, capabilities %s); the server answered %s",
+				s.c.Name, p.ProtocolVersion, p.ClientInfo, p.Capabilities, r.ProtocolVersion)
+			if r.ProtocolVersion == "" {
+				t.Errorf("initialize reply without a protocolVersion: %s", reply.Raw)
+			}
+		case "server/discover":
+			var p struct {
+				Meta map[string]json.RawMessage `json:"_meta"`
+			}
+			var r struct {
+				SupportedVersions []string `json:"supportedVersions"`
+			}
+			json.Unmarshal(msg.Params, &p)
+			json.Unmarshal(reply.Result, &r)
+			t.Logf("MCP server/discover: %s speaks protocol %s (client %s, capabilities %s); the server supports %v",
+				s.c.Name, p.Meta["io.modelcontextprotocol/protocolVersion"], p.Meta["io.modelcontextprotocol/clientInfo"],
+				p.Meta["io.modelcontextprotocol/clientCapabilities"], r.SupportedVersions)
+		case "tools/call":
+			calls++
+		}
+	}
+	if want := len(seedTools); calls != want {
+		t.Errorf("the client made %d tools/call requests, want %d (one per bgmux step)", calls, want)
+	}
+
 	// The real CLI, on the same socket and state dir, agrees.
 	var st struct {
 		ID    string `json:"id"`

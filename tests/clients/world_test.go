@@ -34,6 +34,7 @@ type world struct {
 	Socket string // BGMUX_SOCKET
 	Tmux   string // TMUX_TMPDIR
 	Logs   string
+	Tmp    string // TMPDIR: what the clients leave in it goes with the world
 }
 
 func randHex(n int) string {
@@ -58,8 +59,9 @@ func newWorld(t testing.TB) *world {
 		Socket: "bgmux-test-" + randHex(6),
 		Tmux:   filepath.Join(root, "tmux"),
 		Logs:   filepath.Join(root, "logs"),
+		Tmp:    filepath.Join(root, "tmp"),
 	}
-	for _, d := range []string{w.Home, w.Work, w.Tmux, w.Logs,
+	for _, d := range []string{w.Home, w.Work, w.Tmux, w.Logs, w.Tmp,
 		filepath.Join(w.Home, ".config"), filepath.Join(w.Home, ".local", "share"),
 		filepath.Join(w.Home, ".local", "state"), filepath.Join(w.Home, ".cache")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -156,8 +158,25 @@ func (w *world) mcpEnv() map[string]string {
 	return map[string]string{"BGMUX_SOCKET": w.Socket, "BGMUX_STATE_DIR": w.State}
 }
 
+// MCPLog is the file the MCP tap logs the client's MCP traffic to.
+func (w *world) MCPLog() string { return filepath.Join(w.Logs, "mcp.jsonl") }
+
+// mcpCommand is the command line and environment a client's MCP config
+// gives for the bgmux server: this test binary as the tap (see
+// tap_test.go) in front of the real `bgmux mcp`, with mcpEnv.
+func (w *world) mcpCommand() ([]string, map[string]string) {
+	self, err := os.Executable()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	env := w.mcpEnv()
+	env[tapLogEnv] = w.MCPLog()
+	env[tapBinEnv] = bgmuxBin
+	return []string{self}, env
+}
+
 // clientEnviron is the environment a client runs with: a private HOME and
-// XDG dirs, a private TMUX_TMPDIR (so even a server that lost its
+// XDG dirs, a private TMPDIR and TMUX_TMPDIR (so even a server that lost its
 // BGMUX_SOCKET could not reach a shared tmux), PATH, and extra. Nothing
 // else of the caller's environment (no BGMUX_*, no TMUX, no API keys).
 func (w *world) clientEnviron(extra ...string) []string {
@@ -168,7 +187,7 @@ func (w *world) clientEnviron(extra ...string) []string {
 		"LANG=C.UTF-8",
 		"TERM=dumb",
 		"NO_COLOR=1",
-		"TMPDIR=" + os.TempDir(),
+		"TMPDIR=" + w.Tmp,
 		"TMUX_TMPDIR=" + w.Tmux,
 		"XDG_CONFIG_HOME=" + filepath.Join(w.Home, ".config"),
 		"XDG_DATA_HOME=" + filepath.Join(w.Home, ".local", "share"),
