@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 	}
 	for name, env := range map[string]string{"claude": "BGMUX_TEST_CLAUDE", "opencode": "BGMUX_TEST_OPENCODE"} {
 		if p := os.Getenv(env); p != "" {
+			if st, err := os.Stat(p); err != nil || st.Mode()&0o111 == 0 {
+				clientInstall[name] = fmt.Sprintf("%s=%s is not an executable file; %s", env, p, clientInstall[name])
+				continue
+			}
 			clientBins[name] = p
 		} else if p, err := exec.LookPath(name); err == nil {
 			clientBins[name] = p

@@ -131,11 +131,11 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	}
 	results := last.Results()
 	if len(results) != len(s.plan.Steps) {
-		t.Fatalf("%d tool results reached the model, want %d (one per step): %+v", len(results), len(s.plan.Steps), results)
+		t.Fatalf("%d tool results reached the model, want %d (one per step):%s", len(results), len(s.plan.Steps), describeResults(results))
 	}
 	for _, res := range results {
-		if res.IsError {
-			t.Errorf("%s result is marked as an error: %s", res.Call.Name, res.Text)
+		if s.c.Failed(res) {
+			t.Errorf("%s result is an error: %s", res.Call.Name, res.Text)
 		}
 		t.Logf("%s result as the model saw it:\n%s", res.Call.Name, tail(res.Text, 1500))
 	}

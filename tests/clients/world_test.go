@@ -236,34 +236,91 @@ type clientRun struct {
 	Elapsed        time.Duration
 }
 
-// runClient runs bin with args in the world's project dir, with env, no
-// standard input, in its own process group, for at most timeout: on
-// timeout (or at the end) the whole group is killed. Its output is also
-// saved in the log dir as NAME.stdout and NAME.stderr.
-func (w *world) runClient(name string, timeout time.Duration, bin string, args []string, env []string) clientRun {
+// clientProc is a client started by startClient, running in its own
+// process group, with its stdout and stderr going to NAME.stdout and
+// NAME.stderr in the world's log dir (readable while it runs).
+type clientProc struct {
+	w       *world
+	name    string
+	cmd     *exec.Cmd
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timeout time.Duration
+	begin   time.Time
+	done    chan struct{}
+	err     error
+	// StdoutPath and StderrPath are the files its output goes to.
+	StdoutPath, StderrPath string
+}
+
+// startClient starts bin with args in the world's project dir, with env
+// and no standard input, in its own process group. It is killed, the
+// whole group, when timeout passes, at Stop, and at the end of the test.
+// A headless run is startClient then Wait (see runClient); a server
+// (opencode serve) is startClient, talk to it, Stop.
+func (w *world) startClient(name string, timeout time.Duration, bin string, args []string, env []string) *clientProc {
 	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	p := &clientProc{w: w, name: name, timeout: timeout, done: make(chan struct{}),
+		StdoutPath: filepath.Join(w.Logs, name+".stdout"), StderrPath: filepath.Join(w.Logs, name+".stderr")}
+	p.ctx, p.cancel = context.WithTimeout(context.Background(), timeout)
+	stdout, err := os.Create(p.StdoutPath)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	stderr, err := os.Create(p.StderrPath)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cmd := exec.CommandContext(p.ctx, bin, args...)
 	cmd.Dir = w.Work
 	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	begin := time.Now()
-	err := cmd.Start()
-	if err == nil {
-		err = cmd.Wait()
+	p.cmd = cmd
+	p.begin = time.Now()
+	if err := cmd.Start(); err != nil {
+		stdout.Close()
+		stderr.Close()
+		p.cancel()
+		w.t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever it left behind
+		stdout.Close()
+		stderr.Close()
+		close(p.done)
+	}()
+	w.t.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// Wait waits for the client to end (or its timeout to kill it) and
+// returns the run.
+func (p *clientProc) Wait() clientRun {
+	<-p.done
+	r := clientRun{Err: p.err, Elapsed: time.Since(p.begin)}
+	if p.ctx.Err() == context.DeadlineExceeded {
+		r.Err = fmt.Errorf("%s did not finish within %v (killed): %w", p.name, p.timeout, errors.Join(p.err, p.ctx.Err()))
 	}
-	r := clientRun{Stdout: out.String(), Stderr: errb.String(), Err: err, Elapsed: time.Since(begin)}
-	if ctx.Err() != nil {
-		r.Err = fmt.Errorf("%s did not finish within %v (killed): %w", name, timeout, errors.Join(err, ctx.Err()))
-	}
-	os.WriteFile(filepath.Join(w.Logs, name+".stdout"), out.Bytes(), 0o600)
-	os.WriteFile(filepath.Join(w.Logs, name+".stderr"), errb.Bytes(), 0o600)
-	w.t.Logf("%s ran %v (err %v)", name, r.Elapsed.Round(time.Millisecond), r.Err)
+	p.cancel()
+	out, _ := os.ReadFile(p.StdoutPath)
+	errb, _ := os.ReadFile(p.StderrPath)
+	r.Stdout, r.Stderr = string(out), string(errb)
+	p.w.t.Logf("%s ran %v (err %v)", p.name, r.Elapsed.Round(time.Millisecond), r.Err)
 	return r
+}
+
+// Stop kills the client's whole process group and waits for it.
+func (p *clientProc) Stop() {
+	p.cancel()
+	<-p.done
+}
+
+// runClient runs bin headless: startClient, then Wait.
+func (w *world) runClient(name string, timeout time.Duration, bin string, args []string, env []string) clientRun {
+	w.t.Helper()
+	return w.startClient(name, timeout, bin, args, env).Wait()
 }
