@@ -17,8 +17,8 @@ const claudeModel = "claude-sonnet-4-5"
 func claudeTool(tool string) string { return "mcp__bgmux__" + tool }
 
 // runClaude runs `claude -p prompt` headless in the world, against model
-// (ANTHROPIC_BASE_URL) and `bgmux mcp` (--mcp-config, --strict-mcp-config
-// so nothing else is loaded), allowed to use Bash, ToolSearch and every
+// (ANTHROPIC_BASE_URL) and `bgmux mcp` behind the MCP tap (--mcp-config;
+// --strict-mcp-config so nothing else is loaded), allowed to use Bash, ToolSearch and every
 // bgmux tool without asking. Its stream-json output is in the result's
 // Stdout (and in the log dir).
 func (w *world) runClaude(model *ModelServer, prompt string, timeout time.Duration) clientRun {

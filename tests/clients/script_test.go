@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 )
 
 // bgmuxTools are the tools `bgmux mcp` serves.
@@ -26,6 +27,8 @@ type client struct {
 	Prelude func(tools ...string) []ToolCall
 	// Main tells the agent's own requests from side requests (a title).
 	Main func(r *Request) bool
+	// Run runs the client headless on prompt in w against m.
+	Run func(w *world, m *ModelServer, prompt string, timeout time.Duration) clientRun
 	// Doc decodes the JSON document of a successful bgmux tool result
 	// as the client showed it to the model, failing unless it is
 	// exactly what the client is known to show.
@@ -48,6 +51,7 @@ var claudeCode = client{
 		return []ToolCall{{Name: "ToolSearch", Input: map[string]any{"query": "select:" + strings.Join(names, ",")}}}
 	},
 	Main: func(r *Request) bool { return r.HasTool("ToolSearch") },
+	Run:  (*world).runClaude,
 	// Claude Code shows the model only structuredContent, as JSON, with
 	// its own <system-reminder> (tokens left) appended to the last result.
 	Doc: func(res ToolResult) (map[string]any, error) {
@@ -68,6 +72,7 @@ var openCode = client{
 	},
 	Prelude: func(...string) []ToolCall { return nil },
 	Main:    func(r *Request) bool { return r.HasTool("bash") },
+	Run:     (*world).runOpencode,
 	// OpenCode shows the text content: a summary, a blank line, the JSON.
 	Doc: func(res ToolResult) (map[string]any, error) {
 		summary, doc, ok := strings.Cut(res.Text, "\n\n")

@@ -113,32 +113,7 @@ func newSeed(t *testing.T, c client) *seed {
 // and what the real bgmux CLI says of the task afterwards.
 func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	t.Helper()
-	if f := s.plan.Failure(); f != "" {
-		t.Errorf("the scripted model gave up: %s", f)
-	}
-	if run.Err != nil {
-		t.Errorf("%s: %v\nstderr (tail): %s", s.c.Name, run.Err, tail(run.Stderr, 3000))
-	}
-	// The last request of the agent's own conversation holds every result.
-	var last *Request
-	for _, r := range m.Requests() {
-		if s.c.Main(r) && (last == nil || len(r.Results()) >= len(last.Results())) {
-			last = r
-		}
-	}
-	if last == nil {
-		t.Fatalf("the model server never got a request from %s's agent loop", s.c.Name)
-	}
-	results := last.Results()
-	if len(results) != len(s.plan.Steps) {
-		t.Fatalf("%d tool results reached the model, want %d (one per step):%s", len(results), len(s.plan.Steps), describeResults(results))
-	}
-	for _, res := range results {
-		if s.c.Failed(res) {
-			t.Errorf("%s result is an error: %s", res.Call.Name, res.Text)
-		}
-		t.Logf("%s result as the model saw it:\n%s", res.Call.Name, tail(res.Text, 1500))
-	}
+	results := checkRun(t, s.c, s.plan, m, run)
 	// The prelude (Claude Code's ToolSearch) loaded every tool it named.
 	for i := range s.c.Prelude(seedTools...) {
 		for _, tool := range seedTools {
@@ -182,67 +157,8 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	if str(stop, "id") != id || (str(stop, "state") != "killed" && str(stop, "state") != "exited") {
 		t.Errorf("stop_task result: want id %s, state killed or exited; got %v", id, stop)
 	}
-	if !strings.Contains(run.Stdout, s.plan.Done) {
-		t.Errorf("%s's output does not carry the model's last text %q:\n%s", s.c.Name, s.plan.Done, tail(run.Stdout, 3000))
-	}
 
-	// The MCP traffic: every request answered without a JSON-RPC error
-	// (initialize or server/discover, tools/list...), and one tools/call
-	// per bgmux step.
-	msgs := mcpLog(t, s.w.MCPLog())
-	calls := 0
-	for _, msg := range msgs {
-		if msg.Dir != "client" || msg.ID == nil {
-			continue
-		}
-		if msg.Method == "subscriptions/listen" {
-			// A stream (protocol 2026-07-28): acknowledged by a
-			// notification, open until the client goes.
-			if !mcpAcknowledged(msgs, msg) {
-				t.Errorf("the server never acknowledged %s", msg.Raw)
-			}
-			continue
-		}
-		reply, ok := mcpReply(msgs, msg)
-		switch {
-		case !ok:
-			t.Errorf("the server never answered %s", msg.Raw)
-		case reply.Error != nil:
-			t.Errorf("the server answered %s with an error: %s", msg.Raw, reply.Raw)
-		}
-		switch msg.Method {
-		case "initialize":
-			var p, r struct {
-				ProtocolVersion string          `json:"protocolVersion"`
-				Capabilities    json.RawMessage `json:"capabilities"`
-				ClientInfo      json.RawMessage `json:"clientInfo"`
-			}
-			json.Unmarshal(msg.Params, &p)
-			json.Unmarshal(reply.Result, &r)
-			t.Logf("MCP initialize: %s asked for protocol %s (client %s, capabilities %s); the server answered %s",
-				s.c.Name, p.ProtocolVersion, p.ClientInfo, p.Capabilities, r.ProtocolVersion)
-			if r.ProtocolVersion == "" {
-				t.Errorf("initialize reply without a protocolVersion: %s", reply.Raw)
-			}
-		case "server/discover":
-			var p struct {
-				Meta map[string]json.RawMessage `json:"_meta"`
-			}
-			var r struct {
-				SupportedVersions []string `json:"supportedVersions"`
-			}
-			json.Unmarshal(msg.Params, &p)
-			json.Unmarshal(reply.Result, &r)
-			t.Logf("MCP server/discover: %s speaks protocol %s (client %s, capabilities %s); the server supports %v",
-				s.c.Name, p.Meta["io.modelcontextprotocol/protocolVersion"], p.Meta["io.modelcontextprotocol/clientInfo"],
-				p.Meta["io.modelcontextprotocol/clientCapabilities"], r.SupportedVersions)
-		case "tools/call":
-			calls++
-		}
-	}
-	if want := len(seedTools); calls != want {
-		t.Errorf("the client made %d tools/call requests, want %d (one per bgmux step)", calls, want)
-	}
+	checkMCP(t, s.c, mcpLog(t, s.w.MCPLog()), len(seedTools))
 
 	// The real CLI, on the same socket and state dir, agrees.
 	var st struct {
@@ -262,21 +178,13 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	}
 }
 
-// tail is the last n bytes of s.
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
-
 // TestAuditClaudeCodeSeedScenario runs the seed scenario in the real
 // Claude Code (`claude -p`) with the scripted model.
 func TestAuditClaudeCodeSeedScenario(t *testing.T) {
 	needClient(t, "claude")
 	s := newSeed(t, claudeCode)
 	m := newModelServer(t, filepath.Join(s.w.Logs, "model.log"), s.plan.Script)
-	run := s.w.runClaude(m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
+	run := claudeCode.Run(s.w, m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
 	s.check(t, m, run)
 }
 
@@ -286,6 +194,6 @@ func TestAuditOpenCodeSeedScenario(t *testing.T) {
 	needClient(t, "opencode")
 	s := newSeed(t, openCode)
 	m := newModelServer(t, filepath.Join(s.w.Logs, "model.log"), s.plan.Script)
-	run := s.w.runOpencode(m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
+	run := openCode.Run(s.w, m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
 	s.check(t, m, run)
 }

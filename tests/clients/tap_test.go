@@ -97,10 +97,10 @@ func tapCopy(dst io.Writer, src io.Reader, line func([]byte)) {
 	for {
 		b, err := r.ReadBytes('\n')
 		if len(b) > 0 {
+			line(b) // first, so the log has a request before its reply
 			if _, werr := dst.Write(b); werr != nil {
 				return
 			}
-			line(b)
 		}
 		if err != nil {
 			return

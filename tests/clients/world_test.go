@@ -24,7 +24,8 @@ import (
 // TMUX_TMPDIR), a bgmux state dir, a HOME and XDG dirs for the client, a
 // project directory to run it in, and a log dir. Cleanup kills the tmux
 // server and what the tasks left, and removes it all; the logs are kept
-// (and their path logged) when the test failed.
+// (and their path logged) when the test failed or BGMUX_TEST_KEEP_LOGS is
+// set.
 type world struct {
 	t      testing.TB
 	Root   string
@@ -77,7 +78,7 @@ func (w *world) cleanup() {
 	kill.Env = w.bgmuxEnviron()
 	kill.Run()
 	w.reap()
-	if w.t.Failed() {
+	if w.t.Failed() || os.Getenv("BGMUX_TEST_KEEP_LOGS") != "" {
 		keep, err := os.MkdirTemp("", "bgmux-clients-logs-")
 		if err == nil && os.Rename(w.Logs, filepath.Join(keep, "logs")) == nil {
 			w.t.Logf("logs kept in %s", filepath.Join(keep, "logs"))
