@@ -17,7 +17,7 @@ import (
 const clientTimeout = 3 * time.Minute
 
 // seedTools are the bgmux tools the seed scenario calls.
-var seedTools = []string{"start_task", "get_task", "read_output", "stop_task"}
+var seedTools = []string{"start_task", "get_task", "read_output", "wait_task", "stop_task"}
 
 var seedPortLine = regexp.MustCompile(`Server running on port (\d+)`)
 
@@ -34,7 +34,8 @@ func lastResult(prev []ToolResult, name string) (ToolResult, bool) {
 // seed is the seed scenario for one client: start tests/testdata's HTTP
 // echo server as a bgmux task (start_task with wait_for its listening
 // line), get_task at once, read_output, POST a message to its port with
-// curl through the client's own shell tool, stop_task it.
+// curl through the client's own shell tool, wait_task for the body the
+// server prints, stop_task it.
 type seed struct {
 	c       client
 	w       *world
@@ -101,6 +102,11 @@ func newSeed(t *testing.T, c client) *seed {
 			return c.Shell(fmt.Sprintf("curl -sS --max-time 10 -X POST --data-binary %s http://127.0.0.1:%s/", s.message, p)), err
 		},
 		func(prev []ToolResult) (ToolCall, error) {
+			// The server printed the body it got: see it in the task's output.
+			id, err := taskID(prev)
+			return ToolCall{Name: c.Tool("wait_task"), Input: map[string]any{"task": id, "for": s.message, "timeout_s": 10}}, err
+		},
+		func(prev []ToolResult) (ToolCall, error) {
 			id, err := taskID(prev)
 			return ToolCall{Name: c.Tool("stop_task"), Input: map[string]any{"task": id}}, err
 		},
@@ -145,6 +151,8 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	}
 	if got := get("get_task"); str(got, "id") != id || str(got, "state") != "running" || got["pid"] == nil {
 		t.Errorf("get_task result: want id %s, state running and a pid; got %v", id, got)
+	} else if str(got, "tmux", "socket") != s.w.Socket {
+		t.Errorf("get_task result: tmux socket %q, want the world's %q (BGMUX_SOCKET from the MCP config)", str(got, "tmux", "socket"), s.w.Socket)
 	}
 	if got := get("read_output"); !strings.Contains(fmt.Sprint(got["lines"]), "Server running on port "+port[1]) {
 		t.Errorf("read_output result: want the line with port %s; got %v", port[1], got)
@@ -152,6 +160,9 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	shell, ok := lastResult(results, s.c.Shell("").Name)
 	if !ok || !strings.Contains(shell.Text, fmt.Sprintf(`{"echo": "%s"}`, s.message)) {
 		t.Errorf("the shell's curl result does not show the echoed message %q: %q", s.message, shell.Text)
+	}
+	if got := get("wait_task"); got["matched"] != true || str(got, "line") != s.message {
+		t.Errorf("wait_task for the request body: want matched, line %q; got %v", s.message, got)
 	}
 	stop := get("stop_task")
 	if str(stop, "id") != id || (str(stop, "state") != "killed" && str(stop, "state") != "exited") {
