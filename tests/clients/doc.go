@@ -28,7 +28,9 @@
 //     it runs the real `bgmux mcp` and logs every JSON-RPC line both ways
 //     (mcpLog reads it back).
 //   - claude_test.go, opencode_test.go: how each client is configured and
-//     run headless (claude -p, opencode run).
+//     run headless (claude -p, opencode run); opencode_serve_test.go runs
+//     `opencode serve` and prompts it over its HTTP API.
 //   - seed_test.go: the seed scenario (an HTTP echo server started, read,
-//     talked to with curl and stopped through each client).
+//     talked to with curl and stopped through each client); wait_test.go:
+//     wait_task's progress notifications reach each client.
 package clients

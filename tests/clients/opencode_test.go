@@ -59,12 +59,17 @@ func (w *world) runOpencode(model *ModelServer, prompt string, timeout time.Dura
 	bin := needClient(w.t, "opencode")
 	cfg := w.writeOpencodeConfig(model)
 	args := []string{"run", "--model", opencodeProvider + "/" + opencodeModel, "--format", "json", "--print-logs", prompt}
-	env := w.clientEnviron(
+	return w.runClient("opencode", timeout, bin, args, w.opencodeEnviron(cfg))
+}
+
+// opencodeEnviron is the environment OpenCode runs with: the world's,
+// its config file, and no updates, downloads or default plugins.
+func (w *world) opencodeEnviron(cfg string) []string {
+	return w.clientEnviron(
 		"OPENCODE_CONFIG="+cfg,
 		"OPENCODE_DISABLE_AUTOUPDATE=1",
 		"OPENCODE_DISABLE_MODELS_FETCH=1",
 		"OPENCODE_DISABLE_DEFAULT_PLUGINS=1",
 		"OPENCODE_DISABLE_LSP_DOWNLOAD=1",
 	)
-	return w.runClient("opencode", timeout, bin, args, env)
 }

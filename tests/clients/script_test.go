@@ -83,6 +83,15 @@ var openCode = client{
 	},
 }
 
+// openCodeServe is OpenCode as `opencode serve`, prompted over its HTTP
+// API: the same agent, tools and results as openCode.
+var openCodeServe = func() client {
+	c := openCode
+	c.Name = "opencode-serve"
+	c.Run = (*world).runOpencodeServe
+	return c
+}()
+
 // Step is one step of a plan: given the results of the steps before (in
 // order, one per earlier step), the call to make next, or an error to
 // give up with.

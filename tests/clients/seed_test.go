@@ -208,3 +208,13 @@ func TestAuditOpenCodeSeedScenario(t *testing.T) {
 	run := openCode.Run(s.w, m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
 	s.check(t, m, run)
 }
+
+// TestAuditOpenCodeServeSeedScenario runs the seed scenario in the real
+// `opencode serve`, prompted over its HTTP API, with the scripted model.
+func TestAuditOpenCodeServeSeedScenario(t *testing.T) {
+	needClient(t, "opencode")
+	s := newSeed(t, openCodeServe)
+	m := newModelServer(t, filepath.Join(s.w.Logs, "model.log"), s.plan.Script)
+	run := openCodeServe.Run(s.w, m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
+	s.check(t, m, run)
+}
