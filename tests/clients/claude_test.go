@@ -24,6 +24,16 @@ func claudeTool(tool string) string { return "mcp__bgmux__" + tool }
 func (w *world) runClaude(model *ModelServer, prompt string, timeout time.Duration) clientRun {
 	w.t.Helper()
 	bin := needClient(w.t, "claude")
+	args := append([]string{"-p", prompt}, claudeArgs(w, "stream-json")...)
+	env := w.clientEnviron(claudeEnv(model, "sk-ant-test-dummy")...)
+	return w.runClient("claude", timeout, bin, args, env)
+}
+
+// claudeArgs are Claude Code's flags for the world: the model, bgmux
+// behind the MCP tap as the only MCP server (--strict-mcp-config), and
+// Bash, ToolSearch and every bgmux tool allowed without asking; with
+// output (-p only) the output format.
+func claudeArgs(w *world, output string) []string {
 	argv, mcpEnv := w.mcpCommand()
 	cfg, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{
 		"bgmux": map[string]any{"type": "stdio", "command": argv[0], "args": argv[1:], "env": mcpEnv},
@@ -35,19 +45,25 @@ func (w *world) runClaude(model *ModelServer, prompt string, timeout time.Durati
 		allowed = append(allowed, claudeTool(tool))
 	}
 	args := []string{
-		"-p", prompt,
 		"--model", claudeModel,
 		"--mcp-config", cfgPath, "--strict-mcp-config",
 		"--allowedTools", strings.Join(allowed, ","),
-		"--output-format", "stream-json", "--verbose",
 	}
-	env := w.clientEnviron(
-		"ANTHROPIC_BASE_URL="+model.URL,
-		"ANTHROPIC_API_KEY=sk-ant-test-dummy",
+	if output != "" {
+		args = append(args, "--output-format", output, "--verbose")
+	}
+	return args
+}
+
+// claudeEnv are Claude Code's variables: the model server as the API,
+// key as its API key, and no telemetry, updates or other traffic.
+func claudeEnv(model *ModelServer, key string) []string {
+	return []string{
+		"ANTHROPIC_BASE_URL=" + model.URL,
+		"ANTHROPIC_API_KEY=" + key,
 		"DISABLE_TELEMETRY=1",
 		"DISABLE_AUTOUPDATER=1",
 		"DISABLE_ERROR_REPORTING=1",
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
-	)
-	return w.runClient("claude", timeout, bin, args, env)
+	}
 }

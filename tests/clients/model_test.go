@@ -107,7 +107,8 @@ type ModelServer struct {
 
 	mu       sync.Mutex
 	requests []*Request
-	calls    int // tool call ids handed out
+	answers  []Turn // answers[i] answered requests[i] (once written)
+	calls    int    // tool call ids handed out
 }
 
 // newModelServer starts a model server answering with script; it is
@@ -127,6 +128,17 @@ func newModelServer(t testing.TB, logPath string, script Script) *ModelServer {
 		f.Close()
 	})
 	return m
+}
+
+// LastAnswer is the turn the server last answered with, if it has
+// answered any.
+func (m *ModelServer) LastAnswer() (Turn, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.answers) == 0 {
+		return Turn{}, false
+	}
+	return m.answers[len(m.answers)-1], true
 }
 
 // Requests returns the requests received so far.
@@ -202,4 +214,7 @@ func (m *ModelServer) serve(w http.ResponseWriter, hr *http.Request) {
 	} else {
 		writeOpenAI(w, req, turn, m.nextCallID("chatcmpl-"))
 	}
+	m.mu.Lock()
+	m.answers = append(m.answers, turn)
+	m.mu.Unlock()
 }

@@ -92,6 +92,15 @@ var openCodeServe = func() client {
 	return c
 }()
 
+// claudeCodeTerm is interactive Claude Code in a terminal, prompted by
+// typing: the same agent, tools and results as claudeCode.
+var claudeCodeTerm = func() client {
+	c := claudeCode
+	c.Name = "claude-term"
+	c.Run = (*world).runClaudeTerm
+	return c
+}()
+
 // Step is one step of a plan: given the results of the steps before (in
 // order, one per earlier step), the call to make next, or an error to
 // give up with.

@@ -218,3 +218,13 @@ func TestAuditOpenCodeServeSeedScenario(t *testing.T) {
 	run := openCodeServe.Run(s.w, m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
 	s.check(t, m, run)
 }
+
+// TestAuditClaudeCodeInteractiveSeedScenario runs the seed scenario in
+// the real interactive Claude Code, in a terminal, with the scripted model.
+func TestAuditClaudeCodeInteractiveSeedScenario(t *testing.T) {
+	needClient(t, "claude")
+	s := newSeed(t, claudeCodeTerm)
+	m := newModelServer(t, filepath.Join(s.w.Logs, "model.log"), s.plan.Script)
+	run := claudeCodeTerm.Run(s.w, m, "Start the echo server in echo_server.py as a bgmux task, send it a message with curl, then stop it.", clientTimeout)
+	s.check(t, m, run)
+}
