@@ -116,6 +116,9 @@ func (c *claudeTerm) stop() {
 		c.tmux("kill-server")
 		if c.pid > 1 {
 			syscall.Kill(-c.pid, syscall.SIGKILL)
+			// Gone before the world's files are removed, which it
+			// would otherwise write into again (its MCP logs).
+			poll(10*time.Second, func() bool { return !pidAlive(c.pid) })
 		}
 	})
 }

@@ -29,7 +29,9 @@
 //     (mcpLog reads it back).
 //   - claude_test.go, opencode_test.go: how each client is configured and
 //     run headless (claude -p, opencode run); opencode_serve_test.go runs
-//     `opencode serve` and prompts it over its HTTP API.
+//     `opencode serve` and prompts it over its HTTP API; claude_term_test.go
+//     runs interactive Claude Code in a terminal (a tmux server of its own)
+//     and types into it.
 //   - seed_test.go: the seed scenario (an HTTP echo server started, read,
 //     talked to with curl and stopped through each client); wait_test.go:
 //     wait_task's progress notifications reach each client.
