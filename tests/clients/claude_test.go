@@ -10,7 +10,9 @@ import (
 )
 
 // claudeModel is the model name Claude Code is told to use; the scripted
-// server answers whatever it is asked.
+// server answers whatever it is asked. (Claude Code calls it retired,
+// harmlessly; with "sonnet", now claude-sonnet-5-5, interactive Claude
+// Code would start in auto mode but for --permission-mode, see claudeArgs.)
 const claudeModel = "claude-sonnet-4-5"
 
 // claudeTool is the name Claude Code gives the bgmux MCP tool tool.
@@ -48,6 +50,9 @@ func claudeArgs(w *world, output string) []string {
 		"--model", claudeModel,
 		"--mcp-config", cfgPath, "--strict-mcp-config",
 		"--allowedTools", strings.Join(allowed, ","),
+		// Pinned: with a newer model Claude Code defaults to "auto mode",
+		// whose classifier asks the model about each tool call.
+		"--permission-mode", "default",
 	}
 	if output != "" {
 		args = append(args, "--output-format", output, "--verbose")
