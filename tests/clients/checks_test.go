@@ -46,14 +46,19 @@ func checkRun(t *testing.T, c client, plan *Plan, m *ModelServer, run clientRun)
 }
 
 // checkMCP checks the MCP traffic the tap saw: every line a JSON-RPC
-// message (mcpLog), every request answered without a JSON-RPC error
-// (initialize or server/discover, tools/list...) or, for a
+// message (mcpLog), no JSON-RPC error from the server, every request
+// (initialize or server/discover, tools/list...) answered or, for a
 // subscriptions/listen stream, acknowledged, and wantCalls tools/call
 // requests. It logs the protocol each side spoke.
 func checkMCP(t *testing.T, c client, msgs []mcpMessage, wantCalls int) {
 	t.Helper()
 	calls := 0
 	for _, msg := range msgs {
+		// No error from the server, also not one to a notification
+		// (OpenCode cancels every call once answered).
+		if msg.Dir == "server" && msg.Error != nil {
+			t.Errorf("the server sent an error: %s", msg.Raw)
+		}
 		if msg.Dir != "client" || msg.ID == nil {
 			continue
 		}
