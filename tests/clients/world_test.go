@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -250,6 +251,7 @@ type clientProc struct {
 	begin   time.Time
 	done    chan struct{}
 	err     error
+	stopped atomic.Bool // Stop was called: its kill is no failure
 	// StdoutPath and StderrPath are the files its output goes to.
 	StdoutPath, StderrPath string
 }
@@ -298,12 +300,14 @@ func (w *world) startClient(name string, timeout time.Duration, bin string, args
 	return p
 }
 
-// Wait waits for the client to end (or its timeout to kill it) and
-// returns the run.
+// Wait waits for the client to end (or its timeout, or Stop, to kill it)
+// and returns the run; a kill by Stop is no error.
 func (p *clientProc) Wait() clientRun {
 	<-p.done
 	r := clientRun{Err: p.err, Elapsed: time.Since(p.begin)}
-	if p.ctx.Err() == context.DeadlineExceeded {
+	if p.stopped.Load() {
+		r.Err = nil
+	} else if p.ctx.Err() == context.DeadlineExceeded {
 		r.Err = fmt.Errorf("%s did not finish within %v (killed): %w", p.name, p.timeout, errors.Join(p.err, p.ctx.Err()))
 	}
 	p.cancel()
@@ -316,6 +320,11 @@ func (p *clientProc) Wait() clientRun {
 
 // Stop kills the client's whole process group and waits for it.
 func (p *clientProc) Stop() {
+	select {
+	case <-p.done:
+	default:
+		p.stopped.Store(true)
+	}
 	p.cancel()
 	<-p.done
 }
