@@ -252,6 +252,7 @@ func (m *Manager) recordLost(t *Task, reason string) error {
 		return err
 	}
 	t.exit = &ex
+	m.eventLost(t, &ex)
 	t.fill(m.Store)
 	hist, ok := readHistory(m.Store.Path(t.ID, HistoryFile))
 	if !ok {

@@ -115,6 +115,7 @@ func (s *supervisor) main() int {
 			ex.NextRestartAt = &next
 		}
 		s.record(ex, started, delay)
+		s.eventEnded(ex, restart, restarts)
 		if !restart {
 			break
 		}
@@ -287,6 +288,7 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
 	s.writeRun(rec)
+	s.eventStarted(rec)
 	// The supervisor now mostly waits: hand start-up garbage back to the
 	// system, so hundreds of live tasks cost little memory, and keep the
 	// heap small from here on. (Start-up runs with Go's default GC
