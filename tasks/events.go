@@ -40,7 +40,9 @@ func (s *Store) emit(spec *Spec, e eventlog.Event) {
 	}
 }
 
-// eventStarted logs that a run's child started.
+// eventStarted logs that a run's child started. It is logged before the
+// run record, which start and its ready checks wait for, so that no
+// event of the run comes before it.
 func (s *supervisor) eventStarted(rec Run) {
 	pid := rec.PID
 	s.store.emit(s.spec, eventlog.Event{Event: eventlog.Started, Run: rec.Run, PID: &pid, Time: rec.StartedAt,

@@ -287,8 +287,8 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 	}
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
-	s.writeRun(rec)
 	s.eventStarted(rec)
+	s.writeRun(rec)
 	// The supervisor now mostly waits: hand start-up garbage back to the
 	// system, so hundreds of live tasks cost little memory, and keep the
 	// heap small from here on. (Start-up runs with Go's default GC
