@@ -93,6 +93,15 @@ func flock(f *os.File, how int) error {
 // it is zero) and returns the event as written. The line goes out in one
 // write under the log's exclusive lock, and is synced to disk.
 func (l *Log) Append(e Event) (Event, error) {
+	e, _, err := l.AppendUnless(e, nil)
+	return e, err
+}
+
+// AppendUnless is Append, unless an event in the log for which seen
+// returns true is already there (then it writes nothing and returns
+// false): the look and the append are one step under the lock, so of
+// several processes appending the same event once, one does.
+func (l *Log) AppendUnless(e Event, seen func(*Event) bool) (Event, bool, error) {
 	if e.Time.IsZero() {
 		now := time.Now
 		if l.now != nil {
@@ -103,42 +112,51 @@ func (l *Log) Append(e Event) (Event, error) {
 	e.Time = e.Time.UTC()
 	unlock, err := l.lock(unix.LOCK_EX, true)
 	if err != nil {
-		return e, fmt.Errorf("event log: %w", err)
+		return e, false, fmt.Errorf("event log: %w", err)
 	}
 	defer unlock()
+	if seen != nil {
+		res, err := l.read(0, seen)
+		if err != nil {
+			return e, false, fmt.Errorf("event log: %w", err)
+		}
+		if len(res.Events) > 0 {
+			return e, false, nil
+		}
+	}
 	f, err := os.OpenFile(l.Path(), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return e, fmt.Errorf("event log: %w", err)
+		return e, false, fmt.Errorf("event log: %w", err)
 	}
 	defer func() { f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
-		return e, fmt.Errorf("event log: %w", err)
+		return e, false, fmt.Errorf("event log: %w", err)
 	}
 	size := st.Size()
 	last, cut, err := lastSeq(f, size)
 	if err != nil {
-		return e, fmt.Errorf("event log: %w", err)
+		return e, false, fmt.Errorf("event log: %w", err)
 	}
 	if last == 0 {
 		if last, err = l.lastOld(); err != nil {
-			return e, fmt.Errorf("event log: %w", err)
+			return e, false, fmt.Errorf("event log: %w", err)
 		}
 	}
 	e.Seq = last + 1
 	line, err := encode(e)
 	if err != nil {
-		return e, fmt.Errorf("event log: %w", err)
+		return e, false, fmt.Errorf("event log: %w", err)
 	}
 	if size > 0 && size+int64(len(line)) > l.maxSize() {
 		// Rotate: the current segment becomes the older one. Readers
 		// hold the lock shared, so none sees the rename half done.
 		if err := os.Rename(l.Path(), l.oldPath()); err != nil {
-			return e, fmt.Errorf("event log: rotate: %w", err)
+			return e, false, fmt.Errorf("event log: rotate: %w", err)
 		}
 		f.Close()
 		if f, err = os.OpenFile(l.Path(), os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
-			return e, fmt.Errorf("event log: %w", err)
+			return e, false, fmt.Errorf("event log: %w", err)
 		}
 		syncDir(l.Dir)
 		cut = false
@@ -152,12 +170,12 @@ func (l *Log) Append(e Event) (Event, error) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		return e, fmt.Errorf("event log: write: %w", err)
+		return e, false, fmt.Errorf("event log: write: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return e, fmt.Errorf("event log: sync: %w", err)
+		return e, false, fmt.Errorf("event log: sync: %w", err)
 	}
-	return e, nil
+	return e, true, nil
 }
 
 func syncDir(dir string) {

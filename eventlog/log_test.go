@@ -192,3 +192,28 @@ func TestEventsOneLine(t *testing.T) {
 		t.Fatal("CheckKey accepted ../x")
 	}
 }
+
+// TestEventsAppendUnless: an event already in the log is not appended
+// again, by any of several concurrent writers.
+func TestEventsAppendUnless(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := New(dir).AppendUnless(ev(Ready, "a"), func(e *Event) bool { return e.ID == "a" && e.Event == Ready })
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	res, _ := New(dir).Read(0, nil)
+	if len(res.Events) != 1 {
+		t.Fatalf("%d events, want 1", len(res.Events))
+	}
+	if _, ok, _ := New(dir).AppendUnless(ev(Ready, "b"), func(e *Event) bool { return e.ID == "b" }); !ok {
+		t.Fatal("an event not in the log was not appended")
+	}
+}

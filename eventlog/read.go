@@ -42,6 +42,11 @@ func (l *Log) Read(after int64, match func(*Event) bool) (*ReadResult, error) {
 		return &ReadResult{}, nil
 	}
 	defer unlock()
+	return l.read(after, match)
+}
+
+// read is Read with the lock held.
+func (l *Log) read(after int64, match func(*Event) bool) (*ReadResult, error) {
 	res := &ReadResult{}
 	for _, p := range []string{l.oldPath(), l.Path()} {
 		b, err := os.ReadFile(p)

@@ -34,8 +34,14 @@ func (s *Store) Events() *eventlog.Log {
 // its caller: an event that cannot be written is reported on stderr and
 // the task goes on.
 func (s *Store) emit(spec *Spec, e eventlog.Event) {
+	s.emitOnce(spec, e, nil)
+}
+
+// emitOnce is emit, unless an event for which seen returns true is in the
+// log already.
+func (s *Store) emitOnce(spec *Spec, e eventlog.Event, seen func(*eventlog.Event) bool) {
 	e.ID, e.Name, e.Group = spec.ID, spec.Name, spec.Group
-	if _, err := s.Events().Append(e); err != nil {
+	if _, _, err := s.Events().AppendUnless(e, seen); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot log the %s event of task %s: %v\n", e.Event, spec.ID, err)
 	}
 }
@@ -101,7 +107,8 @@ func (s *Store) eventsLast() int64 {
 	return res.Last
 }
 
-// eventStopped logs that bgmux stop ended task id, once it is no longer
+// eventStopped logs that Manager.Stop (bgmux stop, kill, down, restart,
+// rm --force) ended task id, once it is no longer
 // live (a stop that failed logs nothing). mark is the newest event before
 // the stop: the supervisor's exited or killed event, which follows its
 // exit record, is waited for (while the supervisor lives), so that the
@@ -118,7 +125,7 @@ func (m *Manager) eventStopped(id string, mark int64) {
 			return err != nil || len(res.Events) > 0 || !t.supervisorAlive()
 		})
 	}
-	msg := "stopped by bgmux stop"
+	msg := "stopped"
 	if t.exit != nil {
 		msg += " (" + describeExit(t.exit, t.exit.EndedAt.Sub(t.exit.StartedAt)) + ")"
 	}
@@ -132,12 +139,25 @@ func (m *Manager) eventLost(t *Task, ex *Exit) {
 		Message: "lost: " + reason})
 }
 
+// eventExitFromHistory logs the end of a run whose supervisor died
+// between its history and its exit record (which restore then wrote from
+// the history): the supervisor logs a run's end only after the exit
+// record.
+func (m *Manager) eventExitFromHistory(t *Task) {
+	ex := t.exit
+	e := exitEvent(ex)
+	e.Message = describeExit(ex, ex.EndedAt.Sub(ex.StartedAt))
+	m.Store.emitOnce(t.spec, e, func(o *eventlog.Event) bool { return o.ID == t.ID && o.Run == ex.Run && o.Ends() })
+}
+
 // eventReady logs that a ready check (start --wait-for, up's ready)
-// matched line in run.
+// matched line in run, once per run: up checks a running dependency
+// again on every call.
 func (m *Manager) eventReady(id string, run int, line string) {
 	var spec Spec
 	if err := readJSON(m.Store.Path(id, SpecFile), &spec); err != nil {
 		return
 	}
-	m.Store.emit(&spec, eventlog.Event{Event: eventlog.Ready, Run: run, Line: &line, Message: "ready: " + line})
+	m.Store.emitOnce(&spec, eventlog.Event{Event: eventlog.Ready, Run: run, Line: &line, Message: "ready: " + line},
+		func(o *eventlog.Event) bool { return o.ID == id && o.Run == run && o.Event == eventlog.Ready })
 }

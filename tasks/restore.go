@@ -104,6 +104,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 				return nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
 			}
 			t.exitFromHistory = false
+			m.eventExitFromHistory(t)
 		}
 		restart := false
 		switch {

@@ -546,3 +546,81 @@ func TestEventsWaitAny(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsUpReadyOnce: up's ready check logs ready for a dependency,
+// once per run however often up checks it again.
+func TestEventsUpReadyOnce(t *testing.T) {
+	e := newEnv(t)
+	e.useConfig("tasks:\n  web:\n    command: \"exec sleep 600\"\n    depends_on: [api]\n  api:\n    command: \"echo api-ready; exec sleep 600\"\n    ready: \"^api-ready$\"\n    ready_timeout: 30s\n")
+	e.must("up", "web")
+	api := e.status("api")
+	count := func() int {
+		n := 0
+		for _, ev := range evRead(t, e, "--task", "api").Events {
+			if ev.Event == "ready" {
+				if ev.Line == nil || *ev.Line != "api-ready" || ev.Run != 1 {
+					t.Fatalf("ready event: %+v", ev)
+				}
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d ready events of api after up, want 1", n)
+	}
+	e.must("up", "web")
+	e.must("up", "web")
+	if n := count(); n != 1 {
+		t.Fatalf("%d ready events of api after three ups, want 1", n)
+	}
+	e.must("restart", "api")
+	e.must("up", "web")
+	var runs []int
+	for _, ev := range evRead(t, e, "--task", api.ID).Events {
+		if ev.Event == "ready" {
+			runs = append(runs, ev.Run)
+		}
+	}
+	if len(runs) != 2 || runs[1] != 2 {
+		t.Fatalf("ready events after a restart and up: runs %v, want [1 2]", runs)
+	}
+}
+
+// TestEventsExitFromHistory: a supervisor killed between its history and
+// its exit record has logged no end; restore, which writes the exit
+// record from the history, logs it, once.
+func TestEventsExitFromHistory(t *testing.T) {
+	e := newEnv(t)
+	tk := e.start("--name", "cut", "--", "exit 3")
+	evWaitFor(t, e, "the exit", func(d evDoc) bool { return evFind(d, tk.ID, "exited") != nil })
+	ftSettled(t, e, tk.ID)
+	// What a SIGKILL between the two writes leaves: the history, no exit
+	// record, no exited event.
+	if err := os.Remove(filepath.Join(scTaskDir(e, tk.ID), "exit")); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(e.State, "events", "events.jsonl")
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if !strings.Contains(l, `"event":"exited"`) {
+			kept = append(kept, l)
+		}
+	}
+	if err := os.WriteFile(log, []byte(strings.Join(kept, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rsRestore(t, e)
+	rsRestore(t, e)
+	doc := evRead(t, e, "--task", "cut")
+	if got := strings.Join(evOf(doc, tk.ID), ","); got != "started,exited" {
+		t.Fatalf("events after restore: %s", got)
+	}
+	if ex := evFind(doc, tk.ID, "exited"); ex.ExitCode == nil || *ex.ExitCode != 3 || ex.Run != 1 {
+		t.Fatalf("exited event: %+v", ex)
+	}
+}
