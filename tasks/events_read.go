@@ -35,7 +35,7 @@ type EventsResult struct {
 	Last int64
 }
 
-// check validates q and fills in its defaults.
+// checkEvents validates q and fills in its defaults.
 func (m *Manager) checkEvents(q *EventQuery) error {
 	if q.Group != "" && !q.All {
 		if err := ValidateGroup(q.Group); err != nil {
@@ -50,6 +50,10 @@ func (m *Manager) checkEvents(q *EventQuery) error {
 			q.Reader = DefaultReader
 		}
 		if err := ValidateReader(q.Reader); err != nil {
+			return err
+		}
+		// A cursor is written: only in a state dir that is safe to use.
+		if err := m.Store.Init(); err != nil {
 			return err
 		}
 	}
@@ -117,11 +121,15 @@ func (m *Manager) readEvents(q *EventQuery, after int64) (*EventsResult, error) 
 // notification arrives.
 const eventsPoll = 500 * time.Millisecond
 
-// eventWatch watches the event log's directory (created if missing) and
-// returns its notification channels (nil when notifications are not
-// available: the poll alone drives the caller) and a close function.
+// eventWatch watches the event log's directory (created if missing, in a
+// state dir that is safe to use) and returns its notification channels
+// (nil when notifications are not available: the poll alone drives the
+// caller) and a close function.
 func (m *Manager) eventWatch() (chan fsnotify.Event, chan error, func()) {
 	dir := m.Store.Events().Dir
+	if m.Store.Init() != nil {
+		return nil, nil, func() {}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, func() {}
 	}
@@ -144,6 +152,9 @@ func (m *Manager) eventWatch() (chan fsnotify.Event, chan error, func()) {
 // read.
 func (m *Manager) FollowEvents(ctx context.Context, q EventQuery, fn func(eventlog.Event) error, skipped func(n int64) error) error {
 	if err := m.checkEvents(&q); err != nil {
+		return err
+	}
+	if err := m.Store.Init(); err != nil {
 		return err
 	}
 	events, errs, closeWatch := m.eventWatch()
