@@ -217,3 +217,39 @@ func TestEventsAppendUnless(t *testing.T) {
 		t.Fatal("an event not in the log was not appended")
 	}
 }
+
+// TestEventsReadAfter: a read from any position, in either segment of a
+// log much larger than one read chunk, returns exactly the events after
+// it.
+func TestEventsReadAfter(t *testing.T) {
+	l := &Log{Dir: t.TempDir(), MaxSize: 300 << 10}
+	e := ev(Started, "a")
+	e.Message = strings.Repeat("m", 200)
+	for i := 0; i < 2500; i++ {
+		if _, err := l.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := l.Read(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Last != 2500 || all.First <= 1 {
+		t.Fatalf("first %d last %d", all.First, all.Last)
+	}
+	for _, after := range []int64{0, all.First - 5, all.First, all.First + 1, 1200, 1700, 2000, 2497, 2499, 2500, 3000} {
+		res, err := l.Read(after, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := max(after+1, all.First)
+		for i, e := range res.Events {
+			if e.Seq != want+int64(i) {
+				t.Fatalf("after %d: event %d has seq %d, want %d", after, i, e.Seq, want+int64(i))
+			}
+		}
+		if n := max(2500-want+1, 0); int64(len(res.Events)) != n || res.First != all.First || res.Last != 2500 {
+			t.Fatalf("after %d: %d events (want %d), first %d, last %d", after, len(res.Events), n, res.First, res.Last)
+		}
+	}
+}
