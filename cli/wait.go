@@ -30,7 +30,9 @@ func waitCommand(stdio IO) *ucli.Command {
 		Description: "Without --for, wait returns when the task's current run ends; its exit status is the task's\n" +
 			"(128+n for signal n; 1 for a lost task). With --for, it returns 0 and prints the first line of\n" +
 			"the current run's output that matches REGEX (lines printed before the wait count too); a task\n" +
-			"that ends first gives its own status, or 1 if that was 0. A timeout gives 124.",
+			"that ends first gives its own status, or 1 if that was 0. A timeout gives 124.\n" +
+			"With --any TASK..., it returns when the current run of the first of the tasks ends, with that\n" +
+			"task's status, and prints (or with --json returns as \"task\") the task that ended.",
 		ArgsUsage: "TASK | --any TASK...",
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "any", Usage: "wait until the first of several TASKs ends; print which (its status is wait's)"},
