@@ -56,9 +56,10 @@ func (s *supervisor) eventStarted(rec Run) {
 }
 
 // eventEnded logs how a run ended (exited or killed), then what the
-// restart policy does: restarting (with when), or gave_up when it would
-// have restarted but max_restarts was reached.
-func (s *supervisor) eventEnded(ex Exit, restart bool, restarts int) {
+// restart policy does: restarting, when delay > 0 (the wait before the
+// next run, which begins now), or gave_up when it would have restarted
+// but max_restarts was reached.
+func (s *supervisor) eventEnded(ex Exit, delay time.Duration, restarts int) {
 	if ex.EndedAt.IsZero() {
 		ex.EndedAt = time.Now().UTC()
 	}
@@ -66,11 +67,11 @@ func (s *supervisor) eventEnded(ex Exit, restart bool, restarts int) {
 	e.Message = describeExit(&ex, ex.EndedAt.Sub(ex.StartedAt))
 	s.store.emit(s.spec, e)
 	switch {
-	case restart && ex.NextRestartAt != nil:
-		at := *ex.NextRestartAt
+	case delay > 0:
+		at := time.Now().Add(delay).UTC()
 		s.store.emit(s.spec, eventlog.Event{Event: eventlog.Restarting, Run: ex.Run, RestartAt: &at,
-			Message: fmt.Sprintf("restarting in %s (restart %d)", roundDuration(time.Until(at)), restarts+1)})
-	case !restart && s.gaveUp(&ex, restarts):
+			Message: fmt.Sprintf("restarting in %s (restart %d)", roundDuration(delay), restarts+1)})
+	case s.gaveUp(&ex, restarts):
 		s.store.emit(s.spec, eventlog.Event{Event: eventlog.GaveUp, Run: ex.Run,
 			Message: fmt.Sprintf("not restarting: max_restarts (%d) reached", *s.spec.MaxRestarts)})
 	}

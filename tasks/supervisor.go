@@ -115,7 +115,7 @@ func (s *supervisor) main() int {
 			ex.NextRestartAt = &next
 		}
 		s.record(ex, started, delay)
-		s.eventEnded(ex, restart, restarts)
+		s.eventEnded(ex, delay, restarts)
 		if !restart {
 			break
 		}
