@@ -624,3 +624,31 @@ func TestEventsExitFromHistory(t *testing.T) {
 		t.Fatalf("exited event: %+v", ex)
 	}
 }
+
+// TestEventsAppendFailureHarmless: an event log that cannot be written
+// (here its file is a directory) never breaks a task: it starts, its end
+// is recorded and waited for, stop and restore work, and the failure is
+// told on the supervisor's stderr (the pane).
+func TestEventsAppendFailureHarmless(t *testing.T) {
+	e := newEnv(t)
+	if err := os.MkdirAll(filepath.Join(e.State, "events", "events.jsonl"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tk := e.start("--name", "a", "--", "echo hi; exit 3")
+	if r := e.run("wait", "a", "--timeout", "20s"); r.Code != 3 {
+		t.Fatalf("wait: %d %s", r.Code, r.Err)
+	}
+	if st := e.status("a"); st.State != "exited" || st.ExitCode == nil || *st.ExitCode != 3 {
+		t.Fatalf("status: %+v", st)
+	}
+	e.waitLog(tk.ID, "cannot log the exited event", 20*time.Second)
+	b := e.start("--name", "b", "--", "exec sleep 1000")
+	e.must("stop", "b")
+	if st := e.status(b.ID); st.State != "killed" {
+		t.Fatalf("b after stop: %+v", st)
+	}
+	rsRestore(t, e)
+	if r := e.run("events"); r.Code != 1 {
+		t.Fatalf("events on an unreadable log: exit %d, want 1 (%s)", r.Code, r.Err)
+	}
+}
