@@ -30,9 +30,12 @@ func waitCommand(stdio IO) *ucli.Command {
 		Description: "Without --for, wait returns when the task's current run ends; its exit status is the task's\n" +
 			"(128+n for signal n; 1 for a lost task). With --for, it returns 0 and prints the first line of\n" +
 			"the current run's output that matches REGEX (lines printed before the wait count too); a task\n" +
-			"that ends first gives its own status, or 1 if that was 0. A timeout gives 124.",
-		ArgsUsage: "TASK",
+			"that ends first gives its own status, or 1 if that was 0. A timeout gives 124.\n" +
+			"With --any TASK..., it returns when the current run of the first of the tasks ends, with that\n" +
+			"task's status, and prints (or with --json returns as \"task\") the task that ended.",
+		ArgsUsage: "TASK | --any TASK...",
 		Flags: []ucli.Flag{
+			&ucli.BoolFlag{Name: "any", Usage: "wait until the first of several TASKs ends; print which (its status is wait's)"},
 			&ucli.StringFlag{Name: "for", Usage: "wait for an output line matching this regular expression (RE2 syntax)"},
 			&ucli.StringFlag{Name: "timeout", Usage: "give up after this long (e.g. 30s, 2m): exit status 124"},
 			jsonFlag,
@@ -41,6 +44,9 @@ func waitCommand(stdio IO) *ucli.Command {
 			spec, err := parseWait(c, "for")
 			if err != nil {
 				return err
+			}
+			if c.Bool("any") {
+				return spec.waitAny(c, stdio)
 			}
 			m, t, err := oneTask(c)
 			if err != nil {
@@ -97,7 +103,8 @@ func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Ta
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newProgress(stdio, s.asJSON)
-	opts := tasks.WaitOptions{For: s.re, Timeout: s.timeout, Tail: tail}
+	// start --wait-for (which asks for a tail) is a ready check.
+	opts := tasks.WaitOptions{For: s.re, Timeout: s.timeout, Tail: tail, Ready: tail > 0}
 	if p != nil {
 		opts.Progress = p.update
 	}

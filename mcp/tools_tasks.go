@@ -128,7 +128,7 @@ func (s *Server) startTask(c *call, in StartInput) (*reply, error) {
 			value:   t,
 		}, nil
 	}
-	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: w.timeout, Tail: 20, Progress: c.progress()})
+	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: w.timeout, Tail: 20, Progress: c.progress(), Ready: true})
 	if err != nil {
 		return nil, tasks.Errorf(tasks.KindFailed, "started %s (%s), but the wait for /%s/ ended: %v; the task goes on: use wait_task or get_task", t.Name, t.ID, w.pattern, err)
 	}

@@ -105,6 +105,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 				return nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
 			}
 			t.exitFromHistory = false
+			m.eventExitFromHistory(t)
 		}
 		restart := false
 		switch {
@@ -263,6 +264,7 @@ func (m *Manager) recordLostLocked(t *Task, reason string) error {
 		return err
 	}
 	t.exit = &ex
+	m.eventLost(t, &ex)
 	t.fill(m.Store)
 	hist, ok := readHistory(m.Store.Path(t.ID, HistoryFile))
 	if !ok {

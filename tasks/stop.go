@@ -47,6 +47,7 @@ func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, e
 	if !live && pgid == 0 {
 		return t, nil
 	}
+	defer m.eventStopped(t.ID, m.Store.eventsLast())
 	if live {
 		// End the restart policy before signalling, so the supervisor
 		// does not bring the task back.

@@ -128,7 +128,11 @@ func (s *supervisor) main() int {
 			next := time.Now().Add(delay).UTC()
 			ex.NextRestartAt = &next
 		}
-		if !s.record(ex, started, delay) || !restart {
+		recorded := s.record(ex, started, delay)
+		if recorded {
+			s.eventEnded(ex, delay, restarts)
+		}
+		if !recorded || !restart {
 			break
 		}
 		s.markWindow("restarting", false)
@@ -360,6 +364,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	}
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
+	s.eventStarted(rec)
 	if s.writeRun(rec) != nil {
 		// A run that cannot be recorded does not go on.
 		syscall.Kill(-pgid, syscall.SIGKILL)

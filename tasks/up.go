@@ -178,7 +178,7 @@ func (m *Manager) waitReady(ctx context.Context, c *Config, dep string, t *Task,
 		return nil
 	}
 	timeout := c.Tasks[dep].ReadyWait()
-	res, err := m.Wait(ctx, t, WaitOptions{For: re, Timeout: timeout, Tail: 10})
+	res, err := m.Wait(ctx, t, WaitOptions{For: re, Timeout: timeout, Tail: 10, Ready: true})
 	if err != nil {
 		return wrap(err, "up: wait for %s to be ready", dep)
 	}

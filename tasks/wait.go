@@ -25,6 +25,10 @@ type WaitOptions struct {
 	// time waited so far and the latest output line of the run.
 	Progress func(elapsed time.Duration, line string)
 
+	// Ready logs a ready event when a line matches For (start
+	// --wait-for and up's ready checks).
+	Ready bool
+
 	// For tests: the fallback poll interval, and a hook run after each
 	// look at the task.
 	poll    time.Duration
@@ -422,6 +426,9 @@ func (w *waiter) finish(res *WaitResult, err error) (*WaitResult, error) {
 		return nil, err
 	}
 	res.Task, res.Run, res.Elapsed = t, w.run, time.Since(w.start)
+	if res.Matched && w.opts.Ready {
+		w.m.eventReady(w.id, w.run, res.Line)
+	}
 	if res.Run == 0 {
 		res.Run = t.Runs
 	}

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/eventlog"
+	"github.com/bgmux/bgmux/tasks"
+)
+
+func eventsCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "events",
+		Usage: "what happened to tasks: started, ready, exited, killed, lost, restarting, gave_up, stopped",
+		Description: "Reads the durable event log of the state dir (the current group by default; --all every\n" +
+			"group; --task one task). --new: only the events this reader has not been given yet (one cursor\n" +
+			"per reader and selection; concurrent calls never get the same event). --follow: keep printing\n" +
+			"events as they happen until interrupted (with --json one JSON object per line).",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "group", Usage: "events of this group"},
+			&ucli.BoolFlag{Name: "all", Usage: "events of every group"},
+			&ucli.StringFlag{Name: "task", Usage: "events of this task only (an id, a name or an id prefix)"},
+			&ucli.BoolFlag{Name: "new", Usage: "only events this reader has not been given yet (moves the reader's cursor)"},
+			&ucli.StringFlag{Name: "reader", Usage: "the reader whose cursor --new uses (default \"default\")"},
+			&ucli.StringFlag{Name: "since", Usage: "only events of the last DUR (e.g. 10m)"},
+			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing events as they happen, until interrupted"},
+			jsonFlag,
+		},
+		Action: func(c *ucli.Context) error {
+			q, err := parseEvents(c)
+			if err != nil {
+				return err
+			}
+			m, err := manager(c)
+			if err != nil {
+				return err
+			}
+			if c.IsSet("task") {
+				t, err := m.Get(c.String("task"))
+				if err != nil {
+					return err
+				}
+				q.TaskID = t.ID
+			}
+			asJSON := c.Bool("json")
+			if c.Bool("follow") {
+				return followEvents(c, stdio, m, q, asJSON)
+			}
+			res, err := m.Events(q)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(stdio.Out, eventsDoc{Events: orEmpty(res.Events), Skipped: res.Skipped, Dropped: res.Dropped, LastSeq: res.Last})
+			}
+			eventNotice(stdio.Err, res.Skipped)
+			w := bufio.NewWriter(stdio.Out)
+			for i := range res.Events {
+				writeEventText(w, &res.Events[i], q.All)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// eventsDoc is events --json.
+type eventsDoc struct {
+	Events  []eventlog.Event `json:"events"`
+	Skipped int64            `json:"skipped"`
+	Dropped int64            `json:"dropped"`
+	LastSeq int64            `json:"last_seq"`
+}
+
+func orEmpty(v []eventlog.Event) []eventlog.Event {
+	if v == nil {
+		return []eventlog.Event{}
+	}
+	return v
+}
+
+// parseEvents checks events' flags before anything is read.
+func parseEvents(c *ucli.Context) (tasks.EventQuery, error) {
+	q := tasks.EventQuery{Group: c.String("group"), All: c.Bool("all"), New: c.Bool("new")}
+	if c.NArg() > 0 {
+		return q, &usageError{msg: "events takes no TASK argument; use --task TASK"}
+	}
+	if c.IsSet("task") && (c.IsSet("group") || q.All) {
+		return q, &usageError{msg: "--task selects one task; leave out --group and --all"}
+	}
+	if c.IsSet("task") && c.String("task") == "" {
+		return q, &usageError{msg: "--task needs a task (an id, a name or an id prefix)"}
+	}
+	if c.IsSet("group") && q.All {
+		return q, &usageError{msg: "--group and --all do not go together; give one"}
+	}
+	if c.IsSet("group") && q.Group == "" {
+		return q, &usageError{msg: "--group needs a group name"}
+	}
+	if c.IsSet("reader") {
+		if !q.New {
+			return q, &usageError{msg: "--reader goes with --new"}
+		}
+		if q.Reader = c.String("reader"); q.Reader == "" {
+			return q, &usageError{msg: "--reader needs a name"}
+		}
+	}
+	var since timeFlag
+	if err := since.parse(c, "since"); err != nil {
+		return q, err
+	}
+	if since.set && since.d <= 0 {
+		return q, &usageError{msg: "--since needs a duration above 0, such as 30s or 5m"}
+	}
+	q.Since = since.d
+	return q, nil
+}
+
+// followEvents is events --follow: until SIGINT or SIGTERM (exit 0).
+func followEvents(c *ucli.Context, stdio IO, m *tasks.Manager, q tasks.EventQuery, asJSON bool) error {
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w := bufio.NewWriter(stdio.Out)
+	err := m.FollowEvents(ctx, q, func(e eventlog.Event) error {
+		if asJSON {
+			if err := writeJSON(w, e); err != nil {
+				return err
+			}
+		} else {
+			writeEventText(w, &e, q.All)
+		}
+		return w.Flush()
+	}, func(n int64) error {
+		if asJSON {
+			if err := writeJSON(w, map[string]int64{"skipped": n}); err != nil {
+				return err
+			}
+			return w.Flush()
+		}
+		eventNotice(stdio.Err, n)
+		return nil
+	})
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// writeEventText is one event as a line: "12:03:04 web (bg-3f9k2a) exited
+// 3 after 2.1s", the group first with --all.
+func writeEventText(w io.Writer, e *eventlog.Event, withGroup bool) {
+	who := e.Name
+	if withGroup {
+		who = e.Group + "/" + e.Name
+	}
+	fmt.Fprintf(w, "%s %s (%s) %s\n", e.Time.Local().Format("15:04:05"), who, e.ID, e.Message)
+}
+
+// eventNotice tells on stderr of events rotation dropped unread.
+func eventNotice(w io.Writer, skipped int64) {
+	if skipped > 0 {
+		fmt.Fprintf(w, "bgmux: %d events were dropped by event log rotation before they were read\n", skipped)
+	}
+}
