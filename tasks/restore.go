@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -156,10 +157,8 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	unlock()
 
 	for sock, srv := range servers {
-		for _, pane := range srv.mark {
-			if err := m.onSocket(sock).Tmux.SetWindowState(ctx, pane, "lost", false); err != nil {
-				m.Store.Warnings = append(m.Store.Warnings, "restore: mark window "+pane+" lost: "+err.Error())
-			}
+		if err := m.onSocket(sock).Tmux.SetWindowsState(ctx, srv.mark, "lost"); err != nil {
+			m.Store.Warnings = append(m.Store.Warnings, fmt.Sprintf("restore: mark %d windows lost (%s...): %v", len(srv.mark), srv.mark[0], err))
 		}
 	}
 	for _, i := range toRestart {
