@@ -310,7 +310,7 @@ func (m *Manager) onSocket(socket string) *Manager {
 	}
 	mm := *m
 	mm.Tmux = tmuxctl.New(socket)
-	mm.Tmux.HistoryLimit = m.Tmux.HistoryLimit
+	mm.Tmux.HistoryLimit, mm.Tmux.Timeout = m.Tmux.HistoryLimit, m.Tmux.Timeout
 	return &mm
 }
 

@@ -33,15 +33,30 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // output pipe, writes the run and exit sidecars, prints a trailer line,
 // applies the restart policy, and returns the last run's status (128+n
 // for signal n) as its own exit status.
-func Supervise(stateDir, id string) int {
+//
+// It first claims the task (see claim): a supervisor that tmux started
+// after its start or restart gave up runs nothing. A supervisor whose
+// task is gone when it ends (removed meanwhile) closes its pane.
+func Supervise(stateDir, id, launch string) int {
 	st := OpenStore(stateDir)
+	release, why := claim(st, id, launch)
+	if why != "" {
+		return withdrawn(st, id, why)
+	}
+	defer release()
 	var spec Spec
 	if err := readJSON(st.Path(id, SpecFile), &spec); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot read task %s: %v\n", id, err)
 		return 125
 	}
-	sup := &supervisor{store: st, spec: &spec, out: os.Stdout, pane: os.Getenv("TMUX_PANE")}
-	return sup.main()
+	sup := &supervisor{store: st, spec: &spec, out: os.Stdout, pane: os.Getenv("TMUX_PANE"), claimed: release}
+	code := sup.main()
+	if _, err := os.Stat(st.TaskDir(id)); errors.Is(err, os.ErrNotExist) {
+		ctx, cancel := context.WithTimeout(context.Background(), tmuxctl.DefaultTimeout)
+		defer cancel()
+		tmuxctl.CloseOwnPane(ctx)
+	}
+	return code
 }
 
 type supervisor struct {
@@ -55,6 +70,9 @@ type supervisor struct {
 	// still be written when the disk is full (see ReserveFile).
 	reserve *diskReserve
 	sigs    chan os.Signal
+	// claimed releases the claim on the task (see claim) once the first
+	// run record is written.
+	claimed func()
 	// stopping is set once a termination signal reached the supervisor
 	// itself: the restart policy ends.
 	stopping bool
@@ -336,6 +354,9 @@ func (s *supervisor) runOnce(runNo, restarts int) (Exit, time.Time) {
 func (s *supervisor) writeRun(rec Run) {
 	if err := s.writeRecord(RunFile, rec, 0); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
+	}
+	if s.claimed != nil {
+		s.claimed()
 	}
 }
 

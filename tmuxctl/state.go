@@ -1,6 +1,10 @@
 package tmuxctl
 
-import "context"
+import (
+	"context"
+	"os"
+	"strings"
+)
 
 // StateOption is the window user option that carries a task's state for
 // the window list: running, restarting, ok, failed or lost. Windows are
@@ -56,5 +60,21 @@ func (s *Server) SetWindowsState(ctx context.Context, panes []string, state stri
 		cmds = append(cmds, []string{"set-option", "-w", "-t", Arg(p), StateOption, Arg(state)})
 	}
 	_, _, err := s.runCommands(ctx, cmds)
+	return err
+}
+
+// CloseOwnPane closes the pane the calling process runs in, on the server
+// it runs on, as tmux told it ($TMUX and $TMUX_PANE); its window goes with
+// it. Outside tmux it does nothing. A supervisor whose task is gone (its
+// start gave up, or it was removed) uses it so that no window is left
+// behind for a task that does not exist.
+func CloseOwnPane(ctx context.Context) error {
+	sock, _, _ := strings.Cut(os.Getenv("TMUX"), ",")
+	pane := os.Getenv("TMUX_PANE")
+	if sock == "" || pane == "" {
+		return nil
+	}
+	s := &Server{path: sock}
+	_, err := s.run(ctx, "kill-pane", "-t", Arg(pane))
 	return err
 }
