@@ -19,7 +19,7 @@ import (
 )
 
 // SuperviseCommand is the hidden subcommand that runs inside each task's
-// window: bgmux __supervise --state-dir DIR ID.
+// window: bgmux __supervise --state-dir DIR [--launch TOKEN] ID.
 const SuperviseCommand = "__supervise"
 
 // forwarded are the signals the supervisor passes on to the child's
