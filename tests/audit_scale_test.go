@@ -162,7 +162,9 @@ func TestAuditRemoveThousands(t *testing.T) {
 	for msg := range errs {
 		t.Fatal(msg)
 	}
+	made := time.Now()
 	finished := auditFinishedTasks(t, e, seed, auditScaleTasks-live-1)
+	t.Logf("%d finished tasks with windows made in %v", len(finished), time.Since(made))
 	auditKeeper(t, e, seed.Group)
 	if got := auditWindowsOf(e); len(got) != auditScaleTasks+1 {
 		t.Fatalf("%d distinct windows before rm, want %d tasks and the keeper", len(got), auditScaleTasks)

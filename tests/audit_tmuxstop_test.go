@@ -159,9 +159,13 @@ func TestAuditWithdrawnLaunchRunsNothing(t *testing.T) {
 	e := newEnv(t)
 	done := e.start("--name", "done", "--", "true")
 	e.waitFinished(done.ID)
+	fifo := e.State + "/tasks/" + done.ID + "/output.pipe"
 	window := func(args ...string) string {
 		t.Helper()
-		argv := append([]string{"new-window", "-d", "-P", "-F", "#{window_id}", "-t", "=" + done.Group + ":", "--", bgmuxBin, "__supervise", "--state-dir", e.State}, args...)
+		// As bgmux makes it: the output pipe into the task's FIFO too.
+		name := "w" + randHex(4)
+		argv := append([]string{"new-window", "-d", "-P", "-F", "#{window_id}", "-n", name, "-t", "=" + done.Group + ":", "--", bgmuxBin, "__supervise", "--state-dir", e.State}, args...)
+		argv = append(argv, ";", "pipe-pane", "-O", "-t", "="+done.Group+":="+name, "exec cat >> "+fifo)
 		out, err := e.tmux(argv...)
 		if err != nil {
 			t.Fatalf("new-window: %v %s", err, out)
@@ -180,6 +184,10 @@ func TestAuditWithdrawnLaunchRunsNothing(t *testing.T) {
 	}
 	gone(window("bg-nosuch"), "a supervisor of a task that does not exist")
 	gone(window("--launch", "0123456789abcdef", done.ID), "a supervisor with a withdrawn restart token, in a new window")
+	// Its output pipe did not linger either, blocked opening the FIFO.
+	if !poll(10*time.Second, func() bool { return len(auditProcsNaming(fifo)) == 0 }) {
+		t.Fatalf("processes %v still name the task's FIFO after its withdrawn window closed", auditProcsNaming(fifo))
+	}
 
 	// The same in the task's own (dead) pane, as a late respawn-pane.
 	if out, err := e.tmux("respawn-pane", "-k", "-t", done.Tmux.Pane, "--", bgmuxBin, "__supervise", "--state-dir", e.State, "--launch", "0123456789abcdef", done.ID); err != nil {
@@ -201,4 +209,24 @@ func TestAuditWithdrawnLaunchRunsNothing(t *testing.T) {
 	}
 	window("--launch", "fedcba9876543210", done.ID)
 	e.waitState(done.ID, 20*time.Second, func(s task) bool { return s.Runs == 2 && s.State == "exited" })
+}
+
+// auditProcsNaming lists live processes whose command line holds s, but
+// for the tmux server (whose command line is that of the client that
+// started it).
+func auditProcsNaming(s string) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		comm, _ := os.ReadFile("/proc/" + d.Name() + "/comm")
+		if err == nil && strings.Contains(string(cmd), s) && !strings.HasPrefix(string(comm), "tmux") && pidAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
