@@ -45,27 +45,36 @@ type RemoveError struct {
 	// Killed are tasks that were killed on the way but are still there
 	// (finished now).
 	Killed []*Task
+	// Windowless are other tasks still there whose windows were being
+	// closed when the removal stopped (they may be gone).
+	Windowless []*Task
 	// Left is how many tasks were not touched.
 	Left int
 	Err  error
 }
 
 func (e *RemoveError) Error() string {
-	if len(e.Removed) == 0 && len(e.Killed) == 0 {
+	if len(e.Removed) == 0 && len(e.Killed) == 0 && len(e.Windowless) == 0 {
 		return "nothing was removed: " + e.Err.Error()
 	}
-	msg := fmt.Sprintf("removed %d of %d tasks", len(e.Removed), len(e.Removed)+len(e.Killed)+e.Left)
-	if len(e.Killed) > 0 {
-		ids := make([]string, len(e.Killed))
-		for i, t := range e.Killed {
-			ids[i] = t.ID
+	ids := func(ts []*Task) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = t.ID
 		}
-		msg += fmt.Sprintf("; %d more were killed but not removed (%s): they are finished now, run bgmux rm on them again", len(e.Killed), strings.Join(ids, " "))
+		return strings.Join(s, " ")
+	}
+	msg := fmt.Sprintf("removed %d of %d tasks", len(e.Removed), len(e.Removed)+len(e.Killed)+len(e.Windowless)+e.Left)
+	if len(e.Killed) > 0 {
+		msg += fmt.Sprintf("; %d more were killed but not removed (%s): they are finished now", len(e.Killed), ids(e.Killed))
+	}
+	if len(e.Windowless) > 0 {
+		msg += fmt.Sprintf("; %d more were not removed but may have lost their windows (%s)", len(e.Windowless), ids(e.Windowless))
 	}
 	if e.Left > 0 {
 		msg += fmt.Sprintf("; the other %d are unchanged", e.Left)
 	}
-	return msg + ": " + e.Err.Error()
+	return msg + "; run bgmux rm again for what is left: " + e.Err.Error()
 }
 
 func (e *RemoveError) Unwrap() error { return e.Err }
@@ -77,15 +86,35 @@ func (e *RemoveError) Unwrap() error { return e.Err }
 // of its cause) saying exactly what was done.
 func (m *Manager) removeAll(ctx context.Context, ts []*Task, kill bool) ([]*Task, error) {
 	var removed []*Task
-	fail := func(err error, killed []*Task) ([]*Task, error) {
-		re := &RemoveError{Removed: removed, Killed: killed, Left: len(ts) - len(removed) - len(killed), Err: stripKind(err)}
+	// fail reports what was done: the tasks of chunk not removed that
+	// were killed, and those whose windows were being closed.
+	fail := func(err error, chunk, killed []*Task, closing bool) ([]*Task, error) {
+		re := &RemoveError{Removed: removed, Err: stripKind(err)}
+		isKilled := map[*Task]bool{}
+		for _, t := range killed {
+			isKilled[t] = true
+		}
+		gone := map[*Task]bool{}
+		for _, t := range removed {
+			gone[t] = true
+		}
+		for _, t := range chunk {
+			switch {
+			case gone[t]:
+			case isKilled[t]:
+				re.Killed = append(re.Killed, t)
+			case closing:
+				re.Windowless = append(re.Windowless, t)
+			}
+		}
+		re.Left = len(ts) - len(removed) - len(re.Killed) - len(re.Windowless)
 		return removed, &Error{Kind: KindOf(err), Msg: "remove", Err: re}
 	}
 	if kill && needsKill(ts) {
 		// Nothing is killed unless the tmux server answers: the windows
 		// of what is killed must close too.
 		if _, err := m.Tmux.ListPanes(ctx); err != nil {
-			return fail(tmuxErr(err, "list windows"), nil)
+			return fail(tmuxErr(err, "list windows"), nil, nil, false)
 		}
 	}
 	for start := 0; start < len(ts); start += removeChunk {
@@ -100,15 +129,15 @@ func (m *Manager) removeAll(ctx context.Context, ts []*Task, kill bool) ([]*Task
 		if kill {
 			var err error
 			if killed, err = m.killAll(ctx, chunk); err != nil {
-				return fail(err, killed)
+				return fail(err, chunk, killed, false)
 			}
 		}
 		if err := m.Tmux.KillWindows(ctx, windows); err != nil {
-			return fail(tmuxErr(err, "close windows"), killed)
+			return fail(tmuxErr(err, "close windows"), chunk, killed, true)
 		}
-		for i, t := range chunk {
+		for _, t := range chunk {
 			if err := m.Store.Remove(t.ID); err != nil {
-				return fail(wrap(err, "remove %s", t.ID), notIn(killed, chunk[:i]))
+				return fail(wrap(err, "remove %s", t.ID), chunk, killed, true)
 			}
 			removed = append(removed, t)
 		}
@@ -164,21 +193,6 @@ func (m *Manager) killAll(ctx context.Context, ts []*Task) ([]*Task, error) {
 	close(work)
 	wg.Wait()
 	return killed, first
-}
-
-// notIn is the tasks of ts not in drop.
-func notIn(ts, drop []*Task) []*Task {
-	skip := map[*Task]bool{}
-	for _, t := range drop {
-		skip[t] = true
-	}
-	var out []*Task
-	for _, t := range ts {
-		if !skip[t] {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // PruneOptions selects what Prune removes.

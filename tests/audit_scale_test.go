@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -239,4 +240,51 @@ func TestAuditRemoveThousands(t *testing.T) {
 	if got := auditWindowsOf(e); len(got) != 1 || got[""] != 1 {
 		t.Fatalf("windows left after prune: %d ids (want only the keeper)", len(got))
 	}
+}
+
+// TestAuditRmFailureSaysWhatWasDone: when rm --force fails midway (here a
+// task directory that cannot be removed: a read-only bind mount on it),
+// the error says exactly what was done: which were removed, which were
+// killed but are still there (finished, not lost), which lost their
+// windows, and every task left is whole. (On the old code the error
+// named only the directory, and did not say that the live tasks after it
+// had been killed.)
+func TestAuditRmFailureSaysWhatWasDone(t *testing.T) {
+	e := newEnv(t)
+	a := e.start("--name", "a", "--", "sleep", "100000")
+	b := e.start("--name", "b", "--", "true")
+	c := e.start("--name", "c", "--", "sleep", "100000")
+	e.waitFinished(b.ID)
+	dirB := filepath.Join(e.State, "tasks", b.ID)
+	ftReadOnlyView(t, e, dirB, dirB)
+
+	r := e.run("rm", "--force", a.ID, b.ID, c.ID)
+	if r.Code != 1 {
+		t.Fatalf("rm --force with one directory that cannot go: exit %d, want 1\n%s", r.Code, r.Err)
+	}
+	for _, want := range []string{"removed 1 of 3 tasks", "1 more were killed but not removed (" + c.ID + ")", "may have lost their windows (" + b.ID + ")", "remove " + b.ID} {
+		if !strings.Contains(r.Err, want) {
+			t.Fatalf("rm error %q does not say %q", r.Err, want)
+		}
+	}
+	if r.Out != "removed "+a.ID+" (a)\n" {
+		t.Fatalf("rm printed %q, want the one task it removed", r.Out)
+	}
+	if dirs := edgeTaskDirs(t, e); strings.Join(dirs, " ") != strings.Join(sortedIDs(b.ID, c.ID), " ") {
+		t.Fatalf("task dirs after the failed rm: %v, want %s and %s", dirs, b.ID, c.ID)
+	}
+	if pidAlive(*a.PID) || pidAlive(*c.PID) {
+		t.Fatal("a live task survived rm --force")
+	}
+	if s := e.status(c.ID); s.State != "killed" || s.Signal == nil || *s.Signal != "SIGKILL" {
+		t.Fatalf("c after the failed rm: %+v, want killed by SIGKILL as the error says", s)
+	}
+	if s := e.status(b.ID); s.State != "exited" || s.Runs != 1 {
+		t.Fatalf("b after the failed rm: %+v, want it whole, exited", s)
+	}
+}
+
+func sortedIDs(ids ...string) []string {
+	sort.Strings(ids)
+	return ids
 }
