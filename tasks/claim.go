@@ -146,6 +146,10 @@ func (s *Store) newLaunchToken(id string) (string, error) {
 // the task (its run record exists) is killed first, and windows of the
 // task that tmux shows are closed.
 func (m *Manager) abandonStart(ctx context.Context, id string) {
+	// The start may have given up because its caller went away (Ctrl-C):
+	// the clean-up still runs, within its own bound.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimLockWait+exitRecordWait)
+	defer cancel()
 	unlock, err := lockDir(m.Store.TaskDir(id), claimLockWait)
 	if err == nil {
 		defer unlock()
