@@ -97,6 +97,9 @@ func TestAuditTmuxStopped(t *testing.T) {
 		if took > bound || r.Code != 1 || !strings.Contains(r.Err, "did not answer within 1s") {
 			t.Fatalf("bgmux %s with the tmux server stopped: exit %d after %v, stderr %q; want exit 1 within %v saying tmux did not answer", what, r.Code, took, r.Err, bound)
 		}
+		if args[0] == "send" && !strings.Contains(r.Err, "tmux may still type it") {
+			t.Fatalf("bgmux send with the tmux server stopped: %q does not warn that the text may still be typed", r.Err)
+		}
 		if args[1] == "--json" {
 			var doc struct {
 				Error struct{ Kind string } `json:"error"`
