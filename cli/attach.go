@@ -18,7 +18,7 @@ func attachCommand(stdio IO) *ucli.Command {
 				return err
 			}
 			if c.Bool("print") {
-				plan, err := m.AttachPlan(t, stdio.Env)
+				plan, err := m.AttachCommand(c.Context, t, stdio.Env)
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
@@ -38,7 +39,7 @@ func rmCommand(stdio IO) *ucli.Command {
 				}
 			}
 			if err := m.Remove(c.Context, ts, c.Bool("force")); err != nil {
-				return err
+				return partlyRemoved(stdio, c.Bool("json"), err)
 			}
 			return printRemoved(stdio, c.Bool("json"), ts)
 		},
@@ -69,11 +70,21 @@ func pruneCommand(stdio IO) *ucli.Command {
 			}
 			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all")})
 			if err != nil {
-				return err
+				return partlyRemoved(stdio, c.Bool("json"), err)
 			}
 			return printRemoved(stdio, c.Bool("json"), ts)
 		},
 	}
+}
+
+// partlyRemoved prints, in text, the tasks a failed removal did remove
+// before it returns the error (which says the rest).
+func partlyRemoved(stdio IO, asJSON bool, err error) error {
+	var re *tasks.RemoveError
+	if errors.As(err, &re) && !asJSON && len(re.Removed) > 0 {
+		printRemoved(stdio, false, re.Removed)
+	}
+	return err
 }
 
 func printRemoved(stdio IO, asJSON bool, ts []*tasks.Task) error {

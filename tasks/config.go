@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bgmux/bgmux/tmuxctl"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	MaxLogSize Size `yaml:"max_log_size"`
 	// Shell runs a task given as one command string: SHELL -c STRING.
 	Shell string `yaml:"shell"`
+	// TmuxTimeout bounds every tmux call: a server that does not answer
+	// in time (stopped, hung) fails the command with tmux_unavailable.
+	TmuxTimeout Duration `yaml:"tmux_timeout"`
 	// Tasks are the declared tasks (bgmux up/down), by name.
 	Tasks map[string]*TaskConfig `yaml:"tasks"`
 
@@ -69,7 +73,7 @@ func (c *Count) UnmarshalYAML(n *yaml.Node) error {
 
 // DefaultConfig is the configuration used when no file is found.
 func DefaultConfig() Config {
-	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second), MaxLogSize: DefaultMaxLogSize, Shell: "/bin/sh"}
+	return Config{Socket: "bgmux", HistoryLimit: 50000, StopGrace: Duration(5 * time.Second), MaxLogSize: DefaultMaxLogSize, Shell: "/bin/sh", TmuxTimeout: Duration(tmuxctl.DefaultTimeout)}
 }
 
 // FindConfig returns the config file to use: explicit (from --config),
@@ -173,6 +177,9 @@ func LoadConfig(path string) (Config, error) {
 	if cfg.MaxLogSize < MinLogSize {
 		return cfg, Errorf(KindInvalid, "%s:%d: max_log_size must be at least %d bytes (4KiB); the default is 64MiB", path, keys.line("max_log_size"), MinLogSize)
 	}
+	if cfg.TmuxTimeout < Duration(MinTmuxTimeout) {
+		return cfg, Errorf(KindInvalid, "%s:%d: tmux_timeout must be at least %v; the default is %v", path, keys.line("tmux_timeout"), MinTmuxTimeout, tmuxctl.DefaultTimeout)
+	}
 	if cfg.Socket == "" {
 		cfg.Socket = "bgmux"
 	}
@@ -221,6 +228,11 @@ func plainNumber(s string) bool {
 	}
 	return true
 }
+
+// MinTmuxTimeout is the smallest tmux_timeout accepted: less would fail
+// tmux calls that are merely slow (a busy server with thousands of
+// windows takes a few hundred milliseconds).
+const MinTmuxTimeout = time.Second
 
 // MinLogSize is the smallest max_log_size accepted.
 const MinLogSize = 4096

@@ -56,6 +56,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		"socket: x\n  broken: [\n":   "bgmux.yaml",
 		"tasks:\n  web: {cmd: x}\n":  ":2: unknown key \"cmd\" in tasks.web",
 		"stop_grace: -1s\n":          "negative",
+		"tmux_timeout: 100ms\n":      ":1: tmux_timeout must be at least 1s",
+		"tmux_timeout: soon\n":       ":1: key tmux_timeout",
 		"history_limit: 1.5\n":       ":1: key history_limit",
 		"socket: ok\nsocket: two\n":  "socket",
 		"state_dir: /tmp\nsokcet: x": ":2: unknown key \"sokcet\"",

@@ -42,6 +42,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	if cfg.HistoryLimit > 0 {
 		srv.HistoryLimit = int(cfg.HistoryLimit)
 	}
+	if cfg.TmuxTimeout > 0 {
+		srv.Timeout = time.Duration(cfg.TmuxTimeout)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -95,6 +98,9 @@ func (m *Manager) Get(ref string) (*Task, error) {
 func tmuxErr(err error, what string) error {
 	if errors.Is(err, tmuxctl.ErrNotInstalled) {
 		return &Error{Kind: KindTmux, Msg: what + ": tmux is not installed; install it (apt-get install tmux, brew install tmux) and run bgmux doctor"}
+	}
+	if errors.Is(err, tmuxctl.ErrNoAnswer) {
+		return &Error{Kind: KindTmux, Msg: what, Err: err}
 	}
 	if errors.Is(err, tmuxctl.ErrNoServer) {
 		return &Error{Kind: KindTmux, Msg: what + ": the tmux server is not running (it was killed or the host rebooted); the task's output is still in bgmux logs", Err: err}

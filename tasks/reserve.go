@@ -205,6 +205,18 @@ func (s *Store) prepareReserve(id string) (undo func(), err error) {
 	return undo, nil
 }
 
+// shrinkNextReserve gives back reserveStep bytes of task id's
+// NextReserveFile, keeping at least minReserve; it reports whether it
+// freed anything.
+func (s *Store) shrinkNextReserve(id string) bool {
+	path := s.Path(id, NextReserveFile)
+	st, err := os.Stat(path)
+	if err != nil || st.Size()-reserveStep < minReserve {
+		return false
+	}
+	return os.Truncate(path, st.Size()-reserveStep) == nil
+}
+
 // takeOverReserve gives the supervisor of task id the reserve prepared
 // for it, when there is one.
 func (s *Store) takeOverReserve(id string) {

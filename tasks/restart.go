@@ -53,6 +53,15 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			undoReserve()
 		}
 	}()
+	// Ask tmux first: a server that does not answer fails the restart
+	// before the task is stopped.
+	owned := false
+	if t.window != nil {
+		var err error
+		if owned, err = m.ownsPane(ctx, t); err != nil {
+			return nil, tmuxErr(err, "restart "+t.ID)
+		}
+	}
 	if t.Live() || t.liveGroup() != 0 {
 		if t, err = m.Stop(ctx, t, StopOptions{Signal: "TERM", Grace: -1}); err != nil {
 			return nil, err
@@ -77,10 +86,17 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	if t.run != nil {
 		prevRun = t.run.Run
 	}
-	argv := []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, t.ID}
+	// The new supervisor runs only with this restart's token: should the
+	// tmux call below give up and tmux run it later anyway, the token is
+	// withdrawn first (abandonRestart) and that supervisor runs nothing.
+	launch, err := m.Store.newLaunchToken(t.ID)
+	if err != nil {
+		return nil, wrap(m.Store.unwritable(err), "restart %s", t.ID)
+	}
+	argv := m.supervisorArgv(exe, t.ID, launch)
 	pipe := m.Store.Path(t.ID, PipeFile)
 	respawned := false
-	if t.window != nil && !m.ownsPane(ctx, t) {
+	if t.window != nil && !owned {
 		// Pane ids start again on a new tmux server: the recorded id may
 		// now belong to another task, whose pane respawn -k would kill.
 		t.window = nil
@@ -93,7 +109,11 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		case errors.Is(err, tmuxctl.ErrNotInstalled):
 			return nil, tmuxErr(err, "restart "+t.ID)
 		case !errors.Is(err, tmuxctl.ErrNoServer) && !strings.Contains(err.Error(), "can't find"):
-			return nil, tmuxErr(err, "restart "+t.ID+": respawn pane")
+			if !m.abandonRestart(t.ID, prevRun) {
+				return nil, tmuxErr(err, "restart "+t.ID+": respawn pane")
+			}
+			// Its supervisor began all the same: the restart happened.
+			respawned, spawned = true, true
 		}
 	}
 	var sup WindowRecord
@@ -108,8 +128,12 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			}
 		}
 	} else {
-		if err := m.openWindow(ctx, t.spec, exe); err != nil {
-			return nil, err
+		if err := m.openWindow(ctx, t.spec, exe, launch); err != nil {
+			if !m.abandonRestart(t.ID, prevRun) {
+				return nil, err
+			}
+			// Its supervisor began all the same: record where it runs.
+			m.recordWindowOf(ctx, t.spec)
 		}
 		spawned = true
 		readJSON(m.Store.Path(t.ID, WindowFile), &sup)
@@ -134,16 +158,36 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 }
 
 // ownsPane reports whether the task's recorded pane still exists and is
-// still the task's (its window carries the task's @bgmux_id).
-func (m *Manager) ownsPane(ctx context.Context, t *Task) bool {
+// still the task's (its window carries the task's @bgmux_id); no server
+// means no pane, a server that fails to answer is an error.
+func (m *Manager) ownsPane(ctx context.Context, t *Task) (bool, error) {
 	panes, err := m.Tmux.ListPanes(ctx)
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, p := range panes {
 		if p.Pane == t.window.Pane {
-			return p.TaskID == t.ID
+			return p.TaskID == t.ID, nil
 		}
 	}
-	return false
+	return false, nil
+}
+
+// recordWindowOf writes the window record of the task's window as tmux
+// shows it (found by its @bgmux_id), best effort.
+func (m *Manager) recordWindowOf(ctx context.Context, spec *Spec) {
+	panes, err := m.Tmux.ListPanes(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range panes {
+		if p.TaskID == spec.ID {
+			writeJSON(m.Store.Path(spec.ID, WindowFile), WindowRecord{
+				Socket: m.Tmux.Socket, Session: p.Session, SessionID: p.SessionID,
+				Window: p.Window, Pane: p.Pane, PanePID: p.PID,
+				PaneStart: procStart(p.PID), BootID: BootID(),
+			})
+			return
+		}
+	}
 }

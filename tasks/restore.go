@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -158,10 +159,8 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	unlock()
 
 	for sock, srv := range servers {
-		for _, pane := range srv.mark {
-			if err := m.onSocket(sock).Tmux.SetWindowState(ctx, pane, "lost", false); err != nil {
-				m.Store.Warnings = append(m.Store.Warnings, "restore: mark window "+pane+" lost: "+err.Error())
-			}
+		if err := m.onSocket(sock).Tmux.SetWindowsState(ctx, srv.mark, "lost"); err != nil {
+			m.Store.Warnings = append(m.Store.Warnings, fmt.Sprintf("restore: mark %d windows lost (%s...): %v", len(srv.mark), srv.mark[0], err))
 		}
 	}
 	for _, i := range toRestart {
@@ -324,7 +323,7 @@ func (m *Manager) onSocket(socket string) *Manager {
 	}
 	mm := *m
 	mm.Tmux = tmuxctl.New(socket)
-	mm.Tmux.HistoryLimit = m.Tmux.HistoryLimit
+	mm.Tmux.HistoryLimit, mm.Tmux.Timeout = m.Tmux.HistoryLimit, m.Tmux.Timeout
 	return &mm
 }
 

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,15 +51,24 @@ func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
 	pane := t.window.Pane
 	if opts.Text != "" || opts.Enter {
 		if err := m.Tmux.SendText(ctx, pane, opts.Text, opts.Enter); err != nil {
-			return tmuxErr(err, "send to "+t.Name)
+			return sendErr(err, "send to "+t.Name)
 		}
 	}
 	for _, k := range opts.Keys {
 		if err := m.Tmux.SendKey(ctx, pane, k); err != nil {
-			return tmuxErr(err, "send "+k+" to "+t.Name)
+			return sendErr(err, "send "+k+" to "+t.Name)
 		}
 	}
 	return nil
+}
+
+// sendErr classifies a failed send; keys sent to a server that did not
+// answer in time are typed when it wakes up, and the error says so.
+func sendErr(err error, what string) error {
+	if errors.Is(err, tmuxctl.ErrNoAnswer) {
+		what += " (tmux may still type it when its server wakes up)"
+	}
+	return tmuxErr(err, what)
 }
 
 // finishedText says how a finished task ended: "exited 3", "been killed

@@ -80,8 +80,11 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: disk reserve")
 	}
-	if err := m.openWindow(ctx, spec, exe); err != nil {
-		m.Store.Remove(id)
+	if err := m.openWindow(ctx, spec, exe, ""); err != nil {
+		// tmux may still make the window later (a server that did not
+		// answer in time): the task is withdrawn so that its supervisor
+		// then runs nothing and closes the window.
+		m.abandonStart(ctx, id)
 		return nil, err
 	}
 	runPath, exitPath := m.Store.Path(id, RunFile), m.Store.Path(id, ExitFile)
@@ -93,16 +96,16 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 	return m.Store.load(id)
 }
 
-// openWindow creates the task's window, running the supervisor exe, and
-// records where it is.
-func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe string) error {
+// openWindow creates the task's window, running the supervisor exe (with
+// the launch token, if any), and records where it is.
+func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string) error {
 	id := spec.ID
 	win, err := m.Tmux.NewWindow(ctx, tmuxctl.WindowSpec{
 		Session:  spec.Group,
 		Name:     spec.Name,
 		TempName: id,
 		Cwd:      spec.Cwd,
-		Argv:     []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, id},
+		Argv:     m.supervisorArgv(exe, id, launch),
 		LogPath:  m.Store.Path(id, PipeFile),
 		Options:  map[string]string{tmuxctl.TaskOption: id, tmuxctl.StateOption: "running"},
 	})
@@ -118,6 +121,14 @@ func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe string) error 
 		return wrap(err, "start %s: record window", spec.Name)
 	}
 	return nil
+}
+
+// supervisorArgv is the window command that supervises task id.
+func (m *Manager) supervisorArgv(exe, id, launch string) []string {
+	if launch != "" {
+		return []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, "--launch", launch, id}
+	}
+	return []string{exe, SuperviseCommand, "--state-dir", m.Store.Dir, id}
 }
 
 func fileExists(p string) bool {

@@ -205,11 +205,22 @@ func (s *Store) Exists(id string) bool {
 }
 
 // Remove deletes a task's directory and everything in it, and its entry
-// in the name index.
+// in the name index. The task goes at once or not at all: its directory
+// is first renamed out of the way (.removing-ID, which no listing reads),
+// so a deletion that fails midway never leaves half a task.
 func (s *Store) Remove(id string) error {
 	var sp Spec
-	if readJSON(s.Path(id, SpecFile), &sp) == nil {
-		defer s.unindexName(sp.Group, sp.Name, id)
+	named := readJSON(s.Path(id, SpecFile), &sp) == nil
+	trash := filepath.Join(s.tasksDir(), ".removing-"+id)
+	os.RemoveAll(trash) // left by an earlier removal that failed
+	if err := os.Rename(s.TaskDir(id), trash); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
 	}
-	return os.RemoveAll(s.TaskDir(id))
+	if named {
+		s.unindexName(sp.Group, sp.Name, id)
+	}
+	return os.RemoveAll(trash)
 }

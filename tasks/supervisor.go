@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,7 +20,7 @@ import (
 )
 
 // SuperviseCommand is the hidden subcommand that runs inside each task's
-// window: bgmux __supervise --state-dir DIR ID.
+// window: bgmux __supervise --state-dir DIR [--launch TOKEN] ID.
 const SuperviseCommand = "__supervise"
 
 // forwarded are the signals the supervisor passes on to the child's
@@ -33,15 +34,41 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // output pipe, writes the run and exit sidecars, prints a trailer line,
 // applies the restart policy, and returns the last run's status (128+n
 // for signal n) as its own exit status.
-func Supervise(stateDir, id string) int {
+//
+// It first claims the task (see claim): a supervisor that tmux started
+// after its start or restart gave up runs nothing. A supervisor whose
+// task is gone when it ends (removed meanwhile) closes its pane.
+func Supervise(stateDir, id, launch string) int {
 	st := OpenStore(stateDir)
+	// One open record lock for the supervisor's whole life: the claim
+	// and every record write take it (a second descriptor on the same
+	// directory would wait on this process's own flock).
+	records, err := st.openRecordLock(id)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return withdrawn(st, id, "the task does not exist (removed, or its start gave up)")
+		}
+		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the task's record lock: %v\n", err)
+	}
+	defer records.close()
+	release, why := claim(st, id, launch, records)
+	if why != "" {
+		return withdrawn(st, id, why)
+	}
+	defer release()
 	var spec Spec
 	if err := readJSON(st.Path(id, SpecFile), &spec); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot read task %s: %v\n", id, err)
 		return 125
 	}
-	sup := &supervisor{store: st, spec: &spec, out: os.Stdout, pane: os.Getenv("TMUX_PANE")}
-	return sup.main()
+	sup := &supervisor{store: st, spec: &spec, out: os.Stdout, pane: os.Getenv("TMUX_PANE"), claimed: release, records: records}
+	code := sup.main()
+	if _, err := os.Stat(st.TaskDir(id)); errors.Is(err, os.ErrNotExist) {
+		ctx, cancel := context.WithTimeout(context.Background(), tmuxctl.DefaultTimeout)
+		defer cancel()
+		tmuxctl.CloseOwnPane(ctx)
+	}
+	return code
 }
 
 type supervisor struct {
@@ -55,6 +82,9 @@ type supervisor struct {
 	// still be written when the disk is full (see ReserveFile).
 	reserve *diskReserve
 	sigs    chan os.Signal
+	// claimed releases the claim on the task (see claim) once the first
+	// run record is written.
+	claimed func()
 	// stopping is set once a termination signal reached the supervisor
 	// itself: the restart policy ends.
 	stopping bool
@@ -100,12 +130,6 @@ func (s *supervisor) main() int {
 	s.self = os.Getpid()
 	s.selfStart = procStart(s.self)
 	s.tty = isTerminal(1)
-	if l, err := s.store.openRecordLock(s.spec.ID); err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the task's record lock: %v\n", err)
-	} else {
-		s.records = l
-		defer l.close()
-	}
 	s.store.takeOverReserve(s.spec.ID)
 	s.reserve = newDiskReserve(s.store.Path(s.spec.ID, ReserveFile))
 	defer s.reserve.remove()
@@ -424,6 +448,9 @@ func (s *supervisor) writeRun(rec Run) error {
 	err := s.writeRecord(RunFile, rec, 0)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
+	}
+	if err == nil && s.claimed != nil {
+		s.claimed()
 	}
 	return err
 }

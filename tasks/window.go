@@ -49,21 +49,10 @@ func (m *Manager) windowGone(err error, t *Task, what string) error {
 // Attach takes a human to the task's window: attach-session from a plain
 // terminal or another tmux server, switch-client from inside the same one.
 func (m *Manager) Attach(ctx context.Context, t *Task, env []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if _, err := m.paneOf(t); err != nil {
+	plan, err := m.AttachCommand(ctx, t, env)
+	if err != nil {
 		return err
 	}
-	panes, err := m.Tmux.ListPanes(ctx)
-	if err != nil {
-		return tmuxErr(err, "attach "+t.ID)
-	}
-	found := false
-	for _, p := range panes {
-		found = found || p.Window == t.window.Window
-	}
-	if !found {
-		return Errorf(KindConflict, "attach %s: the task's window is gone (closed, or its tmux server was restarted); its output is in bgmux logs %s", t.ID, t.ID)
-	}
-	plan := m.Tmux.PlanAttach(t.window.Window, env)
 	if f, ok := stdin.(*os.File); ok && !plan.Switch && !isTerminal(int(f.Fd())) {
 		return Errorf(KindInvalid, "attach %s needs a terminal, and stdin is not one; a human can run: %s (to read the pane from a script, use bgmux screen %s)", t.ID, plan.CommandLine(), t.ID)
 	}
@@ -73,10 +62,22 @@ func (m *Manager) Attach(ctx context.Context, t *Task, env []string, stdin io.Re
 	return nil
 }
 
-// AttachPlan exposes how Attach would reach the task, for tests and --json.
-func (m *Manager) AttachPlan(t *Task, env []string) (tmuxctl.AttachPlan, error) {
+// AttachCommand is how Attach reaches the task (attach --print shows
+// it), once tmux has said the task's window is there.
+func (m *Manager) AttachCommand(ctx context.Context, t *Task, env []string) (tmuxctl.AttachPlan, error) {
 	if _, err := m.paneOf(t); err != nil {
 		return tmuxctl.AttachPlan{}, err
+	}
+	panes, err := m.Tmux.ListPanes(ctx)
+	if err != nil {
+		return tmuxctl.AttachPlan{}, tmuxErr(err, "attach "+t.ID)
+	}
+	found := false
+	for _, p := range panes {
+		found = found || p.Window == t.window.Window
+	}
+	if !found {
+		return tmuxctl.AttachPlan{}, Errorf(KindConflict, "attach %s: the task's window is gone (closed, or its tmux server was restarted); its output is in bgmux logs %s", t.ID, t.ID)
 	}
 	return m.Tmux.PlanAttach(t.window.Window, env), nil
 }

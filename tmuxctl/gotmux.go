@@ -14,7 +14,9 @@ import (
 // of its defects: NewTmux fails unless a server already runs on the socket
 // (reported here as ErrNoServer after our own check), and its format parser
 // panics (log.Panicln) on values containing its separator "-:-" or a
-// newline (recovered here into an error).
+// newline (recovered here into an error). gotmux runs tmux itself,
+// without the server's Timeout: only the Running check before it has the
+// deadline, so a server that stops between the two can still block f.
 func (s *Server) withGotmux(ctx context.Context, what string, f func(*gotmux.Tmux) error) (err error) {
 	if !s.Running(ctx) {
 		return ErrNoServer

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pane is one line of the server-wide pane listing.
@@ -81,23 +82,42 @@ func (s *Server) Capture(ctx context.Context, pane string, lines int) (string, e
 }
 
 // SendText types text literally into the pane, followed by Enter when
-// enter is set, in one invocation.
+// enter is set, in one invocation (more for a text too long for one:
+// it is typed in pieces, in order).
 func (s *Server) SendText(ctx context.Context, pane, text string, enter bool) error {
-	args := []string{"send-keys", "-t", Arg(pane), "-l", "--", Arg(text)}
-	if text == "" {
-		args = nil
+	var cmds [][]string
+	for _, piece := range splitText(text, sendPiece) {
+		cmds = append(cmds, []string{"send-keys", "-t", Arg(pane), "-l", "--", Arg(piece)})
 	}
 	if enter {
-		if args != nil {
-			args = append(args, ";")
-		}
-		args = append(args, "send-keys", "-t", Arg(pane), "Enter")
+		cmds = append(cmds, []string{"send-keys", "-t", Arg(pane), "Enter"})
 	}
-	if args == nil {
-		return nil
-	}
-	_, err := s.run(ctx, args...)
+	_, _, err := s.runCommands(ctx, cmds)
 	return err
+}
+
+// sendPiece bounds the text one send-keys command carries.
+const sendPiece = 4096
+
+// splitText cuts text into pieces of at most n bytes, never inside a
+// UTF-8 sequence.
+func splitText(text string, n int) []string {
+	var pieces []string
+	for len(text) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		if cut == 0 {
+			cut = n
+		}
+		pieces = append(pieces, text[:cut])
+		text = text[cut:]
+	}
+	if text != "" {
+		pieces = append(pieces, text)
+	}
+	return pieces
 }
 
 // SendKey sends one named key (tmux key syntax, e.g. "C-c", "Enter", "Up").

@@ -29,6 +29,15 @@ var ErrNoServer = errors.New("no tmux server running")
 // ErrNotInstalled reports that the tmux binary is not on PATH.
 var ErrNotInstalled = errors.New("tmux is not installed or not on PATH")
 
+// ErrNoAnswer reports that tmux did not answer within the server's
+// Timeout: its server is stopped (SIGSTOP) or hung. The command may still
+// run when the server wakes up.
+var ErrNoAnswer = errors.New("tmux did not answer")
+
+// DefaultTimeout bounds every tmux invocation unless Server.Timeout says
+// otherwise (config key tmux_timeout).
+const DefaultTimeout = 5 * time.Second
+
 // Server addresses one tmux server: bgmux's private one (-L name, started
 // with its own empty config) or the user's default server.
 type Server struct {
@@ -36,6 +45,14 @@ type Server struct {
 	Socket string
 	// HistoryLimit is the scrollback kept for panes bgmux creates.
 	HistoryLimit int
+	// Timeout bounds each tmux invocation (0 means DefaultTimeout), so a
+	// stopped or hung server fails a command with ErrNoAnswer instead of
+	// blocking it. An attached client (Attach) has no deadline.
+	Timeout time.Duration
+
+	// path, when set, is the socket's file path (-S), used instead of
+	// Socket: the server a pane runs on, as $TMUX names it.
+	path string
 
 	// trace, when set, sees the full argv of every raw tmux invocation;
 	// it exists so tests can count invocations (gotmux calls bypass it).
@@ -47,7 +64,15 @@ func New(socket string) *Server {
 	if socket == "" {
 		socket = DefaultSocket
 	}
-	return &Server{Socket: socket, HistoryLimit: 50000}
+	return &Server{Socket: socket, HistoryLimit: 50000, Timeout: DefaultTimeout}
+}
+
+// timeout is the deadline of one invocation.
+func (s *Server) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
 }
 
 // Private reports whether this is bgmux's own server rather than the user's.
@@ -56,6 +81,9 @@ func (s *Server) Private() bool { return s.Socket != UserSocket && s.Socket != "
 // baseArgs are the arguments that select the server (and its config when
 // the command starts it).
 func (s *Server) baseArgs() []string {
+	if s.path != "" {
+		return []string{"-S", s.path}
+	}
 	if !s.Private() {
 		return nil
 	}
@@ -96,14 +124,31 @@ type Error struct {
 	Args   []string
 	Stderr string
 	Err    error
+	// Waited is how long tmux was given when Err is ErrNoAnswer.
+	Waited time.Duration
 }
 
 func (e *Error) Error() string {
+	if errors.Is(e.Err, ErrNoAnswer) {
+		return fmt.Sprintf("tmux %s: tmux did not answer within %v; is its server stopped or hung? Resume it (kill -CONT) or end it (tmux%s kill-server); tmux_timeout in the config sets this limit",
+			firstCommand(e.Args), e.Waited, socketArgs(e.Args))
+	}
 	msg := strings.TrimSpace(e.Stderr)
 	if msg == "" {
 		msg = e.Err.Error()
 	}
 	return "tmux " + firstCommand(e.Args) + ": " + msg
+}
+
+// socketArgs is the -L/-S part of args as shell words (with a leading
+// space), "" for the default server.
+func socketArgs(args []string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-L" || args[i] == "-S" {
+			return " " + args[i] + " " + ShellQuote(args[i+1])
+		}
+	}
+	return ""
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -127,7 +172,14 @@ func (s *Server) run(ctx context.Context, args ...string) (string, error) {
 	if s.trace != nil {
 		s.trace(full)
 	}
-	cmd := exec.CommandContext(ctx, "tmux", full...)
+	limit := s.timeout()
+	tctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	cmd := exec.CommandContext(tctx, "tmux", full...)
+	// The client hands its stdin, stdout and stderr to the server (fd
+	// passing): a stopped server holds our pipes open after the client
+	// is killed, so Wait must not wait for them to close.
+	cmd.WaitDelay = 100 * time.Millisecond
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -143,7 +195,10 @@ func (s *Server) run(ctx context.Context, args ...string) (string, error) {
 			return "", ErrNotInstalled
 		}
 		e := &Error{Args: full, Stderr: stderr.String(), Err: err}
-		if isNoServer(e.Stderr) {
+		switch {
+		case ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded):
+			e.Err, e.Waited = ErrNoAnswer, limit
+		case isNoServer(e.Stderr):
 			e.Err = ErrNoServer
 		}
 		return stdout.String(), e
@@ -170,6 +225,8 @@ func (s *Server) Running(ctx context.Context) bool {
 
 // Version returns the tmux client version string, e.g. "3.3a".
 func Version(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
 	out, err := exec.CommandContext(ctx, "tmux", "-V").Output()
 	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {

@@ -1,6 +1,10 @@
 package tmuxctl
 
-import "context"
+import (
+	"context"
+	"os"
+	"strings"
+)
 
 // StateOption is the window user option that carries a task's state for
 // the window list: running, restarting, ok, failed or lost. Windows are
@@ -29,10 +33,10 @@ var sessionStatusRight = "#[fg=green]" + countFormat("running") + " running#[def
 
 // windowLook is the window options that make the window list show the
 // task's state.
-func windowLook(target string) []string {
-	return []string{
-		";", "set-option", "-w", "-t", target, "window-status-format", Arg(windowStatusFormat),
-		";", "set-option", "-w", "-t", target, "window-status-current-format", Arg(windowStatusFormat),
+func windowLook(target string) [][]string {
+	return [][]string{
+		{"set-option", "-w", "-t", target, "window-status-format", Arg(windowStatusFormat)},
+		{"set-option", "-w", "-t", target, "window-status-current-format", Arg(windowStatusFormat)},
 	}
 }
 
@@ -40,10 +44,37 @@ func windowLook(target string) []string {
 // window list, and closes the pane's output pipe when closePipe is set,
 // in one invocation.
 func (s *Server) SetWindowState(ctx context.Context, pane, state string, closePipe bool) error {
-	args := []string{"set-option", "-w", "-t", Arg(pane), StateOption, Arg(state)}
+	cmds := [][]string{{"set-option", "-w", "-t", Arg(pane), StateOption, Arg(state)}}
 	if closePipe {
-		args = append(args, ";", "pipe-pane", "-t", Arg(pane))
+		cmds = append(cmds, []string{"pipe-pane", "-t", Arg(pane)})
 	}
-	_, err := s.run(ctx, args...)
+	_, _, err := s.runCommands(ctx, cmds)
+	return err
+}
+
+// SetWindowsState records state on the windows of panes (pane ids), as
+// many per invocation as tmux takes.
+func (s *Server) SetWindowsState(ctx context.Context, panes []string, state string) error {
+	cmds := make([][]string, 0, len(panes))
+	for _, p := range panes {
+		cmds = append(cmds, []string{"set-option", "-w", "-t", Arg(p), StateOption, Arg(state)})
+	}
+	_, _, err := s.runCommands(ctx, cmds)
+	return err
+}
+
+// CloseOwnPane closes the pane the calling process runs in, on the server
+// it runs on, as tmux told it ($TMUX and $TMUX_PANE); its window goes with
+// it. Outside tmux it does nothing. A supervisor whose task is gone (its
+// start gave up, or it was removed) uses it so that no window is left
+// behind for a task that does not exist.
+func CloseOwnPane(ctx context.Context) error {
+	sock, _, _ := strings.Cut(os.Getenv("TMUX"), ",")
+	pane := os.Getenv("TMUX_PANE")
+	if sock == "" || pane == "" {
+		return nil
+	}
+	s := &Server{path: sock}
+	_, err := s.run(ctx, "kill-pane", "-t", Arg(pane))
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -89,75 +90,86 @@ func stderrOf(err error) string {
 // running server. Only new-session starts a server: a server started for
 // a new-window that then fails (no such session) is left with no session
 // and exits, racing the next invocation, which may reach it while it dies.
-func (s *Server) serverSetup(start bool) []string {
+func (s *Server) serverSetup(start bool) [][]string {
 	if !s.Private() {
 		return nil
 	}
-	var args []string
+	var cmds [][]string
 	if start {
-		args = []string{"start-server", ";"}
+		cmds = append(cmds, []string{"start-server"})
 	}
-	return append(args,
-		"set-option", "-g", "history-limit", strconv.Itoa(s.HistoryLimit), ";",
-		"set-option", "-g", "remain-on-exit", "on", ";",
-		"set-option", "-g", "remain-on-exit-format", "", ";",
-		"set-option", "-g", "automatic-rename", "off", ";",
-		"set-option", "-g", "allow-rename", "off", ";",
+	return append(cmds,
+		[]string{"set-option", "-g", "history-limit", strconv.Itoa(s.HistoryLimit)},
+		[]string{"set-option", "-g", "remain-on-exit", "on"},
+		[]string{"set-option", "-g", "remain-on-exit-format", ""},
+		[]string{"set-option", "-g", "automatic-rename", "off"},
+		[]string{"set-option", "-g", "allow-rename", "off"},
 	)
 }
 
 func (s *Server) newWindowIn(ctx context.Context, spec WindowSpec) (Window, error) {
-	args := s.serverSetup(false)
+	cmds := s.serverSetup(false)
 	if !s.Private() {
-		args = append(args, "set-option", "-t", Arg("="+spec.Session+":"), "history-limit", strconv.Itoa(s.HistoryLimit), ";")
+		cmds = append(cmds, []string{"set-option", "-t", Arg("=" + spec.Session + ":"), "history-limit", strconv.Itoa(s.HistoryLimit)})
 	}
-	args = append(args, "new-window", "-d", "-t", Arg("="+spec.Session+":"), "-n", Literal(spec.TempName))
-	args = append(args, s.paneTail(spec)...)
-	return s.create(ctx, args)
+	create, rest := s.paneTail(spec)
+	cmds = append(cmds, append([]string{"new-window", "-d", "-t", Arg("=" + spec.Session + ":"), "-n", Literal(spec.TempName)}, create...))
+	return s.create(ctx, append(cmds, rest...))
 }
 
 func (s *Server) newSessionWith(ctx context.Context, spec WindowSpec) (Window, error) {
-	args := s.serverSetup(true)
-	args = append(args, "new-session", "-d", "-s", Literal(spec.Session), "-n", Literal(spec.TempName))
-	args = append(args, s.paneTail(spec)...)
+	cmds := s.serverSetup(true)
+	create, rest := s.paneTail(spec)
+	cmds = append(cmds, append([]string{"new-session", "-d", "-s", Literal(spec.Session), "-n", Literal(spec.TempName)}, create...))
+	cmds = append(cmds, rest...)
+	session := Arg("=" + spec.Session + ":")
 	if !s.Private() {
-		args = append(args, ";", "set-option", "-t", Arg("="+spec.Session+":"), "history-limit", strconv.Itoa(s.HistoryLimit))
+		cmds = append(cmds, []string{"set-option", "-t", session, "history-limit", strconv.Itoa(s.HistoryLimit)})
 	}
 	// The session is bgmux's own: its status line counts the tasks.
-	args = append(args, ";", "set-option", "-t", Arg("="+spec.Session+":"), "status-right", Arg(sessionStatusRight),
-		";", "set-option", "-t", Arg("="+spec.Session+":"), "status-right-length", "60")
-	return s.create(ctx, args)
+	cmds = append(cmds, []string{"set-option", "-t", session, "status-right", Arg(sessionStatusRight)},
+		[]string{"set-option", "-t", session, "status-right-length", "60"})
+	return s.create(ctx, cmds)
 }
 
-// paneTail is the shared end of new-window/new-session: start directory,
-// id output, the command, then the options that must be set before the
-// pane can die, and the output pipe.
-func (s *Server) paneTail(spec WindowSpec) []string {
+// paneTail is the shared part of new-window/new-session: the creating
+// command's start directory, id output and command, then the commands
+// that must run before the pane can die (its options, the output pipe,
+// the name), then the window's looks. Kept in this order, a list too long
+// for one invocation is split (runCommands) after what matters most.
+func (s *Server) paneTail(spec WindowSpec) (create []string, rest [][]string) {
 	target := Arg("=" + spec.Session + ":=" + spec.TempName)
-	args := []string{"-P", "-F", idFormat}
+	create = []string{"-P", "-F", idFormat}
 	if spec.Cwd != "" {
-		args = append(args, "-c", Literal(spec.Cwd))
+		create = append(create, "-c", Literal(spec.Cwd))
 	}
-	args = append(args, "--")
+	create = append(create, "--")
 	for _, a := range spec.Argv {
-		args = append(args, Arg(a))
+		create = append(create, Arg(a))
 	}
-	args = append(args, ";", "set-option", "-w", "-t", target, "remain-on-exit", "on",
-		";", "set-option", "-w", "-t", target, "remain-on-exit-format", "",
-		";", "set-option", "-w", "-t", target, "automatic-rename", "off")
-	for k, v := range spec.Options {
-		args = append(args, ";", "set-option", "-w", "-t", target, Arg(k), Arg(v))
+	rest = [][]string{
+		{"set-option", "-w", "-t", target, "remain-on-exit", "on"},
+		{"set-option", "-w", "-t", target, "remain-on-exit-format", ""},
+		{"set-option", "-w", "-t", target, "automatic-rename", "off"},
 	}
-	args = append(args, windowLook(target)...)
+	keys := make([]string, 0, len(spec.Options))
+	for k := range spec.Options {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		rest = append(rest, []string{"set-option", "-w", "-t", target, Arg(k), Arg(spec.Options[k])})
+	}
 	if spec.LogPath != "" {
-		args = append(args, ";", "pipe-pane", "-O", "-t", target, Literal(PipeCommand(spec.LogPath)))
+		rest = append(rest, []string{"pipe-pane", "-O", "-t", target, Literal(PipeCommand(spec.LogPath))})
 	}
 	name := spec.Name
 	if name == "" {
 		name = spec.TempName
 	}
-	args = append(args, ";", "rename-window", "-t", target, Literal(name))
-	return args
+	// The looks before the rename: they target the temporary name too.
+	rest = append(rest, windowLook(target)...)
+	return create, append(rest, []string{"rename-window", "-t", target, Literal(name)})
 }
 
 // PipeCommand is the shell command pipe-pane runs to append the pane's
@@ -166,8 +178,8 @@ func PipeCommand(path string) string {
 	return "exec cat >> " + ShellQuote(path)
 }
 
-func (s *Server) create(ctx context.Context, args []string) (Window, error) {
-	out, err := s.run(ctx, args...)
+func (s *Server) create(ctx context.Context, cmds [][]string) (Window, error) {
+	out, _, err := s.runCommands(ctx, cmds)
 	if err != nil {
 		return Window{}, err
 	}
@@ -187,37 +199,30 @@ func parseWindowLine(out string) (Window, error) {
 	return Window{SessionID: f[0], Window: f[1], Pane: f[2], PanePID: pid}, nil
 }
 
-// KillWindows kills the given windows (by id) in one invocation; windows
-// that no longer exist are not an error.
+// KillWindows kills the given windows (by id), as many per invocation as
+// tmux takes; windows that no longer exist are not an error. It first
+// lists the server's panes, so a server that does not answer fails it
+// before any window is touched.
 func (s *Server) KillWindows(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	panes, err := s.ListPanes(ctx)
 	if err != nil {
-		if errors.Is(err, ErrNoServer) {
-			return nil
-		}
 		return err
 	}
 	exists := map[string]bool{}
 	for _, p := range panes {
 		exists[p.Window] = true
 	}
-	var args []string
+	var cmds [][]string
 	for _, id := range ids {
-		if !exists[id] {
-			continue
+		if exists[id] {
+			cmds = append(cmds, []string{"kill-window", "-t", Arg(id)})
+			exists[id] = false
 		}
-		if len(args) > 0 {
-			args = append(args, ";")
-		}
-		args = append(args, "kill-window", "-t", id)
 	}
-	if len(args) == 0 {
-		return nil
-	}
-	_, err = s.run(ctx, args...)
+	_, _, err = s.runCommands(ctx, cmds)
 	return err
 }
 
@@ -228,18 +233,19 @@ func (s *Server) RespawnPane(ctx context.Context, pane, cwd string, argv []strin
 	if len(argv) == 0 {
 		return errors.New("tmuxctl: empty command")
 	}
-	args := []string{"respawn-pane", "-k", "-t", Arg(pane)}
+	respawn := []string{"respawn-pane", "-k", "-t", Arg(pane)}
 	if cwd != "" {
-		args = append(args, "-c", Literal(cwd))
+		respawn = append(respawn, "-c", Literal(cwd))
 	}
-	args = append(args, "--")
+	respawn = append(respawn, "--")
 	for _, a := range argv {
-		args = append(args, Arg(a))
+		respawn = append(respawn, Arg(a))
 	}
+	cmds := [][]string{respawn}
 	if logPath != "" {
-		args = append(args, ";", "pipe-pane", "-O", "-t", Arg(pane), Literal(PipeCommand(logPath)))
+		cmds = append(cmds, []string{"pipe-pane", "-O", "-t", Arg(pane), Literal(PipeCommand(logPath))})
 	}
-	args = append(args, ";", "set-option", "-w", "-t", Arg(pane), StateOption, "running")
-	_, err := s.run(ctx, args...)
+	cmds = append(cmds, []string{"set-option", "-w", "-t", Arg(pane), StateOption, "running"})
+	_, _, err := s.runCommands(ctx, cmds)
 	return err
 }
