@@ -34,6 +34,10 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // applies the restart policy, and returns the last run's status (128+n
 // for signal n) as its own exit status.
 func Supervise(stateDir, id string) int {
+	if !ValidID(id) {
+		fmt.Fprintf(os.Stderr, "[bgmux] %q is not a task id\n", id)
+		return 125
+	}
 	st := OpenStore(stateDir)
 	var spec Spec
 	if err := readJSON(st.Path(id, SpecFile), &spec); err != nil {
