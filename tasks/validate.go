@@ -92,8 +92,9 @@ func (s *specSummary) validate(dirID string) error { return (*Spec)(s).validate(
 // (which status checks for liveness and stop signals), the child's pid
 // and process group (equal, or both 0 when the command could not start:
 // stop signals the group, so no other value may reach kill) and a log
-// offset within the log (wait reads the run's output from it). Its start
-// time is only shown, and stays optional.
+// offset of 0 or more (wait reads the run's output from it; a negative
+// offset would count back from the log's end). Its start time is only
+// shown, and stays optional.
 func (r *Run) validate(string) error {
 	switch {
 	case r.Run < 1:
@@ -112,7 +113,9 @@ func (r *Run) validate(string) error {
 
 // validate checks an exit record: a run number (0 only for a task recorded
 // lost before it ran), and how the run ended: an exit code from 0 to 255
-// or a signal name, exactly one; neither for a lost run.
+// or a signal name, exactly one; neither for a lost run. ended_at stays
+// optional: the record a supervisor writes when it is stopped while
+// waiting to restart has none.
 func (e *Exit) validate(string) error {
 	switch {
 	case e.Run < 0 || e.Run == 0 && !e.Lost:
