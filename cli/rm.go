@@ -69,6 +69,7 @@ func pruneCommand(stdio IO) *ucli.Command {
 				return err
 			}
 			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all")})
+			printWarnings(stdio.Err, m)
 			if err != nil {
 				return partlyRemoved(stdio, c.Bool("json"), err)
 			}

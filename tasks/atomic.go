@@ -67,7 +67,8 @@ func writeJSON(path string, v any) error {
 }
 
 // readJSON reads a JSON sidecar; a missing file is reported with
-// os.ErrNotExist, an unparsable one with a CorruptError.
+// os.ErrNotExist, an unparsable one, or one that parses but is not a
+// valid record (see validate.go), with a CorruptError.
 func readJSON(path string, v any) error {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
@@ -82,6 +83,9 @@ func readJSON(path string, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return &CorruptError{Path: path, Err: err, data: bytes.Clone(data)}
 	}
+	if err := validateRecord(v, dirIDOf(path)); err != nil {
+		return &CorruptError{Path: path, Err: err, data: bytes.Clone(data)}
+	}
 	return nil
 }
 
@@ -93,7 +97,8 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 // maxPooledRead bounds the buffers kept in readBufs.
 const maxPooledRead = 64 << 10
 
-// CorruptError reports a sidecar that exists but cannot be parsed.
+// CorruptError reports a sidecar that exists but cannot be parsed, or
+// parses but is not a valid record (Err is then an *invalidRecord).
 type CorruptError struct {
 	Path string
 	Err  error
@@ -108,7 +113,10 @@ func (e *CorruptError) Error() string {
 // problem says what is wrong with the file, in words.
 func (e *CorruptError) problem() string {
 	var te *json.UnmarshalTypeError
+	var ir *invalidRecord
 	switch {
+	case errors.As(e.Err, &ir):
+		return "is not a valid record: " + ir.msg
 	case len(bytes.TrimSpace(e.data)) == 0:
 		return "is empty"
 	case errors.As(e.Err, &te):

@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// A task whose spec, run, window or exit sidecar cannot be parsed (a disk
-// error, a hand edit, a foreign tool) is reported and set aside, never
+// A task whose spec, run, window or exit sidecar cannot be parsed, or
+// parses but is not a valid record (see validate.go), after a disk error,
+// a hand edit or a foreign tool, is reported and set aside, never
 // silently overwritten or guessed at:
 //
 //	corrupt/<id>/                the task's directory, moved whole out of
@@ -163,12 +164,15 @@ func (s *Store) findSetAside(ref string) *SetAsideError {
 			continue
 		}
 		dir := filepath.Join(root, d.Name())
+		// The task is its directory (corrupt/<id> or corrupt/<id>.N),
+		// whatever the note says.
+		id, _, _ := strings.Cut(d.Name(), ".")
 		var note setAsideRecord
 		if readJSON(filepath.Join(dir, SetAsideNote), &note) != nil {
 			// Moved, but the note could not be written (a full disk).
-			id, _, _ := strings.Cut(d.Name(), ".")
-			note = setAsideRecord{ID: id, File: "unknown", Problem: "could not be parsed"}
+			note = setAsideRecord{File: "unknown", Problem: "could not be parsed"}
 		}
+		note.ID = id
 		if ref != note.ID && ref != note.Name && !(strings.HasPrefix(ref, IDPrefix) && strings.HasPrefix(note.ID, ref)) {
 			continue
 		}

@@ -34,13 +34,13 @@ func ValidateReader(name string) error {
 }
 
 func (s *Store) cursorPath(id, reader string) string {
-	return filepath.Join(s.TaskDir(id), CursorsDir, reader)
+	return s.Path(id, filepath.Join(CursorsDir, reader))
 }
 
 // lockCursors takes the task's cursor lock (an flock, so it holds across
 // bgmux processes) and returns its release function.
 func (s *Store) lockCursors(id string) (func(), error) {
-	dir := filepath.Join(s.TaskDir(id), CursorsDir)
+	dir := s.Path(id, CursorsDir)
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Errorf(KindNotFound, "task %s was removed", id)

@@ -99,9 +99,9 @@ func (s *Store) tasksNamed(name string) ([]*Task, error) {
 				specs[i] = &sp
 			}
 		})
-		for _, sp := range specs {
+		for i, sp := range specs {
 			if sp != nil && sp.Name == name {
-				ids = append(ids, sp.ID)
+				ids = append(ids, all[i])
 			}
 		}
 	}

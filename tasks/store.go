@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -107,11 +106,14 @@ func (s *Store) unwritable(err error) error {
 
 func (s *Store) tasksDir() string { return filepath.Join(s.Dir, "tasks") }
 
-// TaskDir is the directory holding one task's sidecars.
-func (s *Store) TaskDir(id string) string { return filepath.Join(s.tasksDir(), id) }
+// TaskDir is the directory holding one task's sidecars. An id that
+// ValidID refuses names no directory (see noPath).
+func (s *Store) TaskDir(id string) string { return s.taskFile(id, "") }
 
-// Path is the path of one sidecar of a task.
-func (s *Store) Path(id, file string) string { return filepath.Join(s.TaskDir(id), file) }
+// Path is the path of one sidecar of a task, inside its directory. An
+// invalid id, or a file name that would leave the directory, gives a path
+// that no system call accepts (see noPath).
+func (s *Store) Path(id, file string) string { return s.taskFile(id, file) }
 
 // Lock takes the store's exclusive lock and returns its release function.
 func (s *Store) Lock() (func(), error) {
@@ -187,7 +189,7 @@ func (s *Store) IDs() ([]string, error) {
 	}
 	ids := make([]string, 0, len(ents))
 	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), IDPrefix) {
+		if e.IsDir() && ValidID(e.Name()) {
 			ids = append(ids, e.Name())
 		}
 	}
@@ -197,7 +199,7 @@ func (s *Store) IDs() ([]string, error) {
 
 // Exists reports whether a task directory with this exact id exists.
 func (s *Store) Exists(id string) bool {
-	if !strings.HasPrefix(id, IDPrefix) || strings.ContainsAny(id, `/\`) || id != filepath.Base(id) {
+	if !ValidID(id) {
 		return false
 	}
 	st, err := os.Stat(s.TaskDir(id))
@@ -207,8 +209,12 @@ func (s *Store) Exists(id string) bool {
 // Remove deletes a task's directory and everything in it, and its entry
 // in the name index. The task goes at once or not at all: its directory
 // is first renamed out of the way (.removing-ID, which no listing reads),
-// so a deletion that fails midway never leaves half a task.
+// so a deletion that fails midway never leaves half a task. It removes
+// nothing but tasks/<id>/ for a valid id.
 func (s *Store) Remove(id string) error {
+	if !ValidID(id) {
+		return fmt.Errorf("refusing to remove task %q: it is not a task id, so it names no directory of tasks/", id)
+	}
 	var sp Spec
 	named := readJSON(s.Path(id, SpecFile), &sp) == nil
 	trash := filepath.Join(s.tasksDir(), ".removing-"+id)

@@ -53,7 +53,7 @@ func TestNewIDUniqueAndTypeable(t *testing.T) {
 func TestAtomicSidecars(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "run")
-	if err := writeJSON(p, Run{Run: 1, PID: 42}); err != nil {
+	if err := writeJSON(p, Run{Run: 1, SupervisorPID: 41, PID: 42, PGID: 42}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(p)

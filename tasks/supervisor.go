@@ -39,6 +39,10 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // after its start or restart gave up runs nothing. A supervisor whose
 // task is gone when it ends (removed meanwhile) closes its pane.
 func Supervise(stateDir, id, launch string) int {
+	if !ValidID(id) {
+		fmt.Fprintf(os.Stderr, "[bgmux] %q is not a task id\n", id)
+		return 125
+	}
 	st := OpenStore(stateDir)
 	// One open record lock for the supervisor's whole life: the claim
 	// and every record write take it (a second descriptor on the same

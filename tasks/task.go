@@ -104,7 +104,9 @@ func (s *Store) load(id string) (*Task, error) {
 		}
 		return nil, err
 	}
-	t := &Task{spec: &spec}
+	// The task is the directory: its id is never taken from a file (the
+	// spec's id is checked to be the same when it is read).
+	t := &Task{ID: id, spec: &spec}
 	var run Run
 	if err := readJSON(s.Path(id, RunFile), &run); err == nil {
 		t.run = &run
@@ -142,16 +144,17 @@ func (s *Store) load(id string) (*Task, error) {
 	return t, nil
 }
 
-// fill derives the public fields from the sidecars.
+// fill derives the public fields from the sidecars; t.ID is already the
+// task's directory.
 func (t *Task) fill(s *Store) {
 	sp := t.spec
-	t.ID, t.Name, t.Group = sp.ID, sp.Name, sp.Group
+	t.Name, t.Group = sp.Name, sp.Group
 	t.Command, t.Argv, t.Cwd = sp.Command, sp.Argv, sp.Cwd
 	t.Tags, t.Restart, t.CreatedAt = sp.Tags, sp.Restart, sp.CreatedAt
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
-	t.LogPath = s.Path(sp.ID, LogFile)
+	t.LogPath = s.Path(t.ID, LogFile)
 	t.State = t.derive()
 	if t.run != nil {
 		t.Runs = t.run.Run

@@ -1,0 +1,202 @@
+package tasks
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Every sidecar is checked for shape when it is read (readJSON calls
+// validateRecord): a file that parses as JSON but is not a record bgmux
+// writes (no id, an id that is not its directory's, a run without a
+// supervisor, a negative log offset...) is as damaged as one that does
+// not parse, and takes the same path: the task is set aside (spec, run,
+// window, exit), or the file is (history, logmeta). The checks are in
+// memory only: they add no file read to status or list.
+//
+// What a record requires is what the code that uses it relies on: a
+// value it acts on (an id to build paths from, a pid or process group to
+// signal, a pane to respawn, an offset to read from) must be one bgmux
+// could have written. Fields that are only shown stay optional, so a
+// record written by an older bgmux still reads.
+
+// invalidRecord is the error of a sidecar that parses but is not a valid
+// record.
+type invalidRecord struct{ msg string }
+
+func (e *invalidRecord) Error() string { return e.msg }
+
+func invalidf(format string, args ...any) error {
+	return &invalidRecord{msg: fmt.Sprintf(format, args...)}
+}
+
+// validateRecord checks a decoded sidecar v, read from a file in the
+// directory named dirID, when v is one of the records with a shape.
+func validateRecord(v any, dirID string) error {
+	switch r := v.(type) {
+	case interface{ validate(dirID string) error }:
+		return r.validate(dirID)
+	case *[]Exit:
+		return validateHistory(*r)
+	}
+	return nil
+}
+
+// validate checks a spec read from task directory dirID: its id is the
+// directory's, its name and group are valid, it says what to run, when
+// it was created, and its restart policy and limits are ones start
+// accepts.
+func (s *Spec) validate(dirID string) error {
+	switch {
+	case s.ID == "":
+		return invalidf("it has no id; the task's directory is %s", dirID)
+	case s.ID != dirID:
+		return invalidf("its id %q is not the task's directory, %s", s.ID, dirID)
+	}
+	if err := ValidateName(s.Name); err != nil {
+		return invalidf("its name is invalid: %v", errMessage(err))
+	}
+	if err := ValidateGroup(s.Group); err != nil {
+		return invalidf("its group is invalid: %v", errMessage(err))
+	}
+	switch {
+	case s.Command != nil && len(s.Argv) > 0:
+		return invalidf("it has both a command and an argv")
+	case s.Command == nil && len(s.Argv) == 0:
+		return invalidf("it has no command and no argv: nothing to run")
+	case s.Command == nil && s.Argv[0] == "":
+		return invalidf("its argv has an empty program name")
+	case s.CreatedAt.IsZero():
+		return invalidf("it has no created_at")
+	case s.MaxRestarts != nil && *s.MaxRestarts < 0:
+		return invalidf("its max_restarts is %d, below 0", *s.MaxRestarts)
+	case s.MaxLogSize < 0:
+		return invalidf("its max_log_size is %d, below 0", s.MaxLogSize)
+	}
+	switch s.Restart {
+	case "", "never", "on-failure", "always":
+	default:
+		return invalidf("its restart policy %q is none of never, on-failure, always", s.Restart)
+	}
+	for _, tag := range s.Tags {
+		if err := checkWord("tag", tag); err != nil {
+			return invalidf("a tag is invalid: %v", errMessage(err))
+		}
+	}
+	return nil
+}
+
+// validate checks a spec summary as a spec.
+func (s *specSummary) validate(dirID string) error { return (*Spec)(s).validate(dirID) }
+
+// validate checks a run record: a run number from 1, the supervisor's pid
+// (which status checks for liveness and stop signals), the child's pid
+// and process group (equal, or both 0 when the command could not start:
+// stop signals the group, so no other value may reach kill) and a log
+// offset of 0 or more (wait reads the run's output from it; a negative
+// offset would count back from the log's end). Its start time is only
+// shown, and stays optional.
+func (r *Run) validate(string) error {
+	switch {
+	case r.Run < 1:
+		return invalidf("its run number is %d, below 1", r.Run)
+	case r.Restarts < 0:
+		return invalidf("its restarts count is %d, below 0", r.Restarts)
+	case r.SupervisorPID <= 0:
+		return invalidf("it has no supervisor_pid")
+	case r.PID < 0 || r.PGID != r.PID:
+		return invalidf("its pid %d and pgid %d are not one process group (both are the child's pid, or 0 when it could not start)", r.PID, r.PGID)
+	case r.LogOffset < 0:
+		return invalidf("its log_offset is %d, below 0", r.LogOffset)
+	}
+	return nil
+}
+
+// validate checks an exit record: a run number (0 only for a task recorded
+// lost before it ran), and how the run ended: an exit code from 0 to 255
+// or a signal name, exactly one; neither for a lost run. ended_at stays
+// optional: the record a supervisor writes when it is stopped while
+// waiting to restart has none.
+func (e *Exit) validate(string) error {
+	switch {
+	case e.Run < 0 || e.Run == 0 && !e.Lost:
+		return invalidf("its run number is %d", e.Run)
+	case e.Lost && (e.ExitCode != nil || e.Signal != nil):
+		return invalidf("it records a lost run with an exit code or signal")
+	case e.Lost:
+		return nil
+	case e.ExitCode == nil && e.Signal == nil:
+		return invalidf("it has neither an exit_code nor a signal")
+	case e.ExitCode != nil && e.Signal != nil:
+		return invalidf("it has both an exit_code and a signal")
+	case e.ExitCode != nil && (*e.ExitCode < 0 || *e.ExitCode > 255):
+		return invalidf("its exit_code %d is not from 0 to 255", *e.ExitCode)
+	case e.Signal != nil && *e.Signal == "":
+		return invalidf("its signal is empty")
+	}
+	return nil
+}
+
+// validateHistory checks every entry of a run history as an exit record.
+func validateHistory(hist []Exit) error {
+	for i := range hist {
+		if err := hist[i].validate(""); err != nil {
+			return invalidf("entry %d: %v", i+1, err)
+		}
+	}
+	return nil
+}
+
+// validate checks a window record: the tmux ids that screen, attach,
+// restart (respawn-pane -k) and rm (kill-window) target. An empty or
+// malformed target would make tmux pick the current pane or window.
+func (w *WindowRecord) validate(string) error {
+	switch {
+	case !tmuxID(w.Pane, '%'):
+		return invalidf("its pane %q is not a tmux pane id (%%N)", w.Pane)
+	case !tmuxID(w.Window, '@'):
+		return invalidf("its window %q is not a tmux window id (@N)", w.Window)
+	case w.SessionID != "" && !tmuxID(w.SessionID, '$'):
+		return invalidf("its session_id %q is not a tmux session id ($N)", w.SessionID)
+	case w.PanePID < 0:
+		return invalidf("its pane_pid is %d, below 0", w.PanePID)
+	}
+	return nil
+}
+
+// tmuxID reports whether s is sigil followed by decimal digits, as tmux
+// writes pane (%), window (@) and session ($) ids.
+func tmuxID(s string, sigil byte) bool {
+	if len(s) < 2 || s[0] != sigil {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks logmeta. It exists only after a rotation, which starts
+// output.log at the end of the older segment: Base is above 0, and the
+// older segment starts at PrevBase, from 0 to below Base.
+func (m *LogMeta) validate(string) error {
+	switch {
+	case m.Base <= 0:
+		return invalidf("its base is %d; a rotated log starts above 0", m.Base)
+	case m.PrevBase < 0 || m.PrevBase >= m.Base:
+		return invalidf("its prev_base %d is not from 0 to below its base %d", m.PrevBase, m.Base)
+	}
+	return nil
+}
+
+// validate checks the record of output lost: counts and offsets from 0.
+func (l *LogLoss) validate(string) error {
+	if l.Bytes < 0 || l.Offset < 0 || l.Gaps < 0 {
+		return invalidf("its bytes %d, offset %d and gaps %d are not all 0 or more", l.Bytes, l.Offset, l.Gaps)
+	}
+	return nil
+}
+
+// errMessage is err's text without a trailing period, for quoting.
+func errMessage(err error) string { return strings.TrimSuffix(err.Error(), ".") }
