@@ -156,7 +156,7 @@ func (s *supervisor) main() int {
 			next := time.Now().Add(delay).UTC()
 			ex.NextRestartAt = &next
 		}
-		recorded := s.record(ex, started, delay)
+		recorded := s.record(&ex, started, delay)
 		if recorded {
 			s.eventEnded(ex, delay, restarts)
 		}
@@ -465,15 +465,15 @@ func (s *supervisor) writeRecord(file string, v any, floor int64) error {
 	return writeJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
 }
 
-// record prints the trailer, waits until it has reached the log (so that
+// record sets ex.EndedAt, prints the trailer, waits until it has reached the log (so that
 // an exit record means the log is complete), then writes the logloss
 // sidecar (when output was lost), adds the run to the history and writes
 // the exit sidecar, using the disk reserve if the disk is full. It
 // returns false when the task's current run is no longer this
 // supervisor's: nothing is recorded then.
-func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration) bool {
+func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration) bool {
 	ex.EndedAt = time.Now().UTC()
-	trailer := "[bgmux] " + describeExit(&ex, ex.EndedAt.Sub(started))
+	trailer := "[bgmux] " + describeExit(ex, ex.EndedAt.Sub(started))
 	if ex.NextRestartAt != nil {
 		trailer += "; restarting in " + roundDuration(restartIn)
 	}
@@ -495,7 +495,7 @@ func (s *supervisor) record(ex Exit, started time.Time, restartIn time.Duration)
 		defer s.log.hold(false)
 		s.log.flushLoss(true)
 	}
-	return s.recordExit(ex, true)
+	return s.recordExit(*ex, true)
 }
 
 // exitRecordRetry bounds how long a supervisor keeps trying to write the
