@@ -1,0 +1,142 @@
+//go:build clients
+
+package clients
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// recipeHookReader is the reader the SessionStart hook recipe claims
+// events with.
+const recipeHookReader = "claude-hook"
+
+// sessionStartReminder is how Claude Code 2.1.332 shows the model a
+// SessionStart hook's stdout: a <system-reminder> text block of the
+// first user message, "SessionStart:<source> hook success: <stdout>".
+var sessionStartReminder = regexp.MustCompile(`<system-reminder>\nSessionStart:(\w+) hook success: ([\s\S]*?)</system-reminder>`)
+
+// hookReminder is one SessionStart hook output as the model saw it.
+type hookReminder struct{ Source, Output string }
+
+// hookReminders lists the SessionStart hook outputs in r's conversation.
+func hookReminders(r *Request) []hookReminder {
+	var out []hookReminder
+	for _, m := range r.Messages {
+		for _, sm := range sessionStartReminder.FindAllStringSubmatch(m.Text, -1) {
+			out = append(out, hookReminder{Source: sm[1], Output: sm[2]})
+		}
+	}
+	return out
+}
+
+// recipeEnviron is the environment of a Claude Code run for the
+// recipes: the client's, with bgmux first on PATH and this world's
+// BGMUX_STATE_DIR and BGMUX_SOCKET, which Claude Code's hooks and Bash
+// tool inherit from it.
+func (w *world) recipeEnviron(m *ModelServer, key string) []string {
+	env := w.clientEnviron(claudeEnv(m, key)...)
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			env[i] = "PATH=" + filepath.Dir(bgmuxBin) + string(os.PathListSeparator) + os.Getenv("PATH")
+		}
+	}
+	return append(env, "BGMUX_STATE_DIR="+w.State, "BGMUX_SOCKET="+w.Socket)
+}
+
+// writeHookSettings writes the recipe's .claude/settings.json into the
+// project: a SessionStart hook (every source: startup, resume, clear,
+// compact) running `bgmux events --new --reader claude-hook`.
+func (w *world) writeHookSettings() {
+	w.t.Helper()
+	settings, _ := json.MarshalIndent(map[string]any{"hooks": map[string]any{"SessionStart": []any{
+		map[string]any{"hooks": []any{map[string]any{
+			"type": "command", "command": "bgmux events --new --reader " + recipeHookReader,
+		}}},
+	}}}, "", "  ")
+	if err := os.MkdirAll(filepath.Join(w.Work, ".claude"), 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	w.writeFile(filepath.Join(w.Work, ".claude", "settings.json"), settings)
+}
+
+// exitTask starts a task name that exits with status code at once and
+// waits until bgmux has recorded its end; it returns the task's id.
+func (w *world) exitTask(name, code string) string {
+	w.t.Helper()
+	id := strings.TrimSpace(w.bgmux("start", "--name", name, "--", "sh", "-c", "echo "+name+"; exit "+code))
+	if !poll(20*time.Second, func() bool {
+		return strings.Contains(w.bgmux("events", "--task", id), "exited "+code)
+	}) {
+		w.t.Fatalf("task %s did not exit %s:\n%s", name, code, w.bgmux("status", id))
+	}
+	return id
+}
+
+// TestRecipeClaudeSessionStartHook pins the SessionStart hook recipe in
+// `claude -p`: with `bgmux events --new --reader claude-hook` as the
+// project's SessionStart hook, a session that starts after a task
+// exited 3 is told so in its first request to the model; a session
+// continued later (--continue) is told only what ended since (the
+// cursor moved), and a new session when nothing has happened is told
+// nothing.
+func TestRecipeClaudeSessionStartHook(t *testing.T) {
+	bin := needClient(t, "claude")
+	w := newWorld(t)
+	w.writeHookSettings()
+	build := w.exitTask("build", "3")
+
+	m := newModelServer(t, filepath.Join(w.Logs, "model.log"), func(r *Request) Turn {
+		return Turn{Text: "Noted what ended."}
+	})
+	// run runs `claude -p prompt` with extra flags and returns its first
+	// request to the model (the agent's, not a side request).
+	run := func(name, prompt string, extra ...string) *Request {
+		t.Helper()
+		before := len(m.Requests())
+		args := append(append([]string{"-p", prompt}, extra...), claudeArgs(w, "stream-json")...)
+		r := w.runClient(name, clientTimeout, bin, args, w.recipeEnviron(m, "sk-ant-test-dummy"))
+		if r.Err != nil {
+			t.Fatalf("%s: %v\nstdout: %s\nstderr: %s", name, r.Err, r.Stdout, r.Stderr)
+		}
+		for _, req := range m.Requests()[before:] {
+			if claudeCode.Main(req) {
+				return req
+			}
+		}
+		t.Fatalf("%s sent the model no request of the agent's; stdout: %s", name, r.Stdout)
+		return nil
+	}
+
+	first := run("claude-1", "What ended while I was away?")
+	got := hookReminders(first)
+	if len(got) != 1 || got[0].Source != "startup" ||
+		!strings.Contains(got[0].Output, "build ("+build+") exited 3") {
+		t.Fatalf("the first session's first request: SessionStart hook output %+v, want one from startup saying build (%s) exited 3; first message: %q",
+			got, build, first.FirstUserText())
+	}
+
+	lint := w.exitTask("lint", "4")
+	second := run("claude-2", "Anything new?", "--continue")
+	var resumed []hookReminder
+	for _, h := range hookReminders(second) {
+		if h.Source != "startup" {
+			resumed = append(resumed, h)
+		}
+	}
+	if len(resumed) != 1 || resumed[0].Source != "resume" ||
+		!strings.Contains(resumed[0].Output, "lint ("+lint+") exited 4") || strings.Contains(resumed[0].Output, build) {
+		t.Fatalf("the continued session: SessionStart hook output %+v (all: %+v), want one from resume saying lint (%s) exited 4 and nothing of build (%s)",
+			resumed, hookReminders(second), lint, build)
+	}
+
+	third := run("claude-3", "Anything new?")
+	if got := hookReminders(third); len(got) != 0 || strings.Contains(string(third.Body), "exited") {
+		t.Fatalf("a new session with nothing new: SessionStart hook output %+v, want none (and no \"exited\" in the request)", got)
+	}
+}
