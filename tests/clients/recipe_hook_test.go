@@ -216,3 +216,47 @@ func TestRecipeClaudeSessionStartHook(t *testing.T) {
 		t.Fatalf("a new session with nothing new: SessionStart hook output %+v, want none (and no \"exited\" in the request)", got)
 	}
 }
+
+// TestRecipeClaudeSessionStartHookTerm pins the SessionStart hook recipe
+// in interactive Claude Code, with BGMUX_STATE_DIR and BGMUX_SOCKET given
+// by the project settings' "env" (which hooks get too): a task exited 3
+// before the session started, and the first request after the first
+// prompt tells the model so.
+func TestRecipeClaudeSessionStartHookTerm(t *testing.T) {
+	needClient(t, "claude")
+	w := newWorld(t)
+	w.writeHookSettings()
+	var settings map[string]any
+	b, err := os.ReadFile(filepath.Join(w.Work, ".claude", "settings.json"))
+	if err != nil || json.Unmarshal(b, &settings) != nil {
+		t.Fatalf("read back .claude/settings.json: %v", err)
+	}
+	settings["env"] = map[string]any{
+		"BGMUX_STATE_DIR": w.State, "BGMUX_SOCKET": w.Socket,
+		"PATH": filepath.Dir(bgmuxBin) + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}
+	b, _ = json.MarshalIndent(settings, "", "  ")
+	w.writeFile(filepath.Join(w.Work, ".claude", "settings.json"), b)
+	build := w.exitTask("build", "3")
+	m := newModelServer(t, filepath.Join(w.Logs, "model.log"), func(r *Request) Turn {
+		return Turn{Text: "Noted what ended."}
+	})
+	run := w.runClaudeTerm(m, "What ended while I was away?", clientTimeout)
+	if run.Err != nil {
+		t.Fatalf("%v; screen:\n%s", run.Err, run.Stdout)
+	}
+	var first *Request
+	for _, r := range m.Requests() {
+		if claudeCode.Main(r) {
+			first = r
+			break
+		}
+	}
+	if first == nil {
+		t.Fatal("interactive Claude Code sent the model no request of the agent's")
+	}
+	got := hookReminders(first)
+	if len(got) != 1 || got[0].Source != "startup" || !strings.Contains(got[0].Output, "build ("+build+") exited 3") {
+		t.Fatalf("the first request: SessionStart hook output %+v, want one from startup saying build (%s) exited 3", got, build)
+	}
+}
