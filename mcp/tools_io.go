@@ -105,14 +105,29 @@ func (s *Server) waitTask(c *call, in WaitInput) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: w.timeout, Progress: c.progress()})
+	return w.wait(c, t, w.timeout)
+}
+
+// wait is wait_task's wait on t for at most timeout (the wait's own
+// timeout, or what is left of it when a wait is resumed). When the run
+// ended, its last lines of output are in the result's tail.
+func (w *waitArgs) wait(c *call, t *tasks.Task, timeout time.Duration) (*reply, error) {
+	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: timeout, Tail: 20, Progress: c.progress()})
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return nil, tasks.Errorf(tasks.KindFailed, "the wait on %s (%s) was cancelled; the task goes on", t.Name, t.ID)
 		}
 		return nil, err
 	}
-	return w.reply(res, newWaitResult(res)), nil
+	v := newWaitResult(res)
+	if res.Ended {
+		v.Tail = res.Tail
+	}
+	r := w.reply(res, v)
+	if len(v.Tail) > 0 {
+		r.summary += " Its last lines of output are in tail."
+	}
+	return r, nil
 }
 
 func (s *Server) sendInput(c *call, in SendInput) (*reply, error) {
