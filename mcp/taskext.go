@@ -22,7 +22,8 @@ import (
 // _meta gets a task handle at once for wait_task (and start_task with
 // wait_for) instead of a blocking call, polls tasks/get until the wait is
 // over, and is then handed the CallToolResult the blocking call returns
-// (interactive Claude Code then wakes its model with it). tasks/cancel
+// (interactive Claude Code then wakes its model with it). A wait over
+// within inlineGrace is answered inline instead, as the blocking call. tasks/cancel
 // ends the wait, never the bgmux task. The MCP SDK (v1.8.0) knows neither
 // the task result type nor the tasks/* methods, so the stdio transport
 // hands these requests here (stdioConn.dispatch) instead of to the SDK;
@@ -43,6 +44,12 @@ const (
 	handleTTL = time.Hour
 	// handlePoll is the poll interval suggested to clients.
 	handlePoll = time.Second
+	// inlineGrace is how long a wait may take to be answered inline, as
+	// a blocking call is, rather than with a handle: a wait that is over
+	// at once (its line already printed, the run already ended) or
+	// nearly so is worth no round trip through the client's background
+	// tasks (the model would have to end its turn to learn the result).
+	inlineGrace = 2 * time.Second
 	// handleDir is the directory of the handles, in the state directory.
 	handleDir = "mcp-tasks"
 )
@@ -261,16 +268,33 @@ func (x *taskExt) begin(rec *handleRecord) (any, *jsonrpc.Error) {
 	h := rec.status(x.store.ttl)
 	h.ResultType = "task"
 	x.mu.Lock()
-	x.run(rec)
+	done := x.run(rec)
 	x.mu.Unlock()
+	select {
+	case res, ok := <-done:
+		if ok {
+			// Over within the grace: answered inline, no handle.
+			x.store.remove(rec.ID)
+			var inline map[string]json.RawMessage
+			if json.Unmarshal(res, &inline) == nil {
+				inline["resultType"] = json.RawMessage(`"complete"`)
+				return inline, nil
+			}
+		}
+	case <-time.After(inlineGrace):
+	}
 	return h, nil
 }
 
 // run runs rec's wait in the background, unless it runs already. The
-// caller holds x.mu.
-func (x *taskExt) run(rec *handleRecord) {
+// channel it returns gets the result once the wait is over, or is closed
+// without one when the wait does not run or is cancelled. The caller
+// holds x.mu.
+func (x *taskExt) run(rec *handleRecord) <-chan json.RawMessage {
+	done := make(chan json.RawMessage, 1)
 	if _, ok := x.waits[rec.ID]; ok || x.s.ctx.Err() != nil {
-		return
+		close(done)
+		return done
 	}
 	ctx, cancel := context.WithCancel(x.s.ctx)
 	x.waits[rec.ID] = cancel
@@ -278,6 +302,7 @@ func (x *taskExt) run(rec *handleRecord) {
 	go func() {
 		defer x.wg.Done()
 		defer cancel()
+		defer close(done)
 		res := x.result(ctx, rec)
 		x.mu.Lock()
 		defer x.mu.Unlock()
@@ -287,13 +312,15 @@ func (x *taskExt) run(rec *handleRecord) {
 			// closing: a later server resumes the wait.
 			return
 		}
-		done := *rec
-		done.Status, done.UpdatedAt, done.Result = statusCompleted, time.Now().UTC(), res
-		done.StatusMessage = "The wait is over."
-		if err := x.store.save(&done); err != nil {
+		rec2 := *rec
+		rec2.Status, rec2.UpdatedAt, rec2.Result = statusCompleted, time.Now().UTC(), res
+		rec2.StatusMessage = "The wait is over."
+		if err := x.store.save(&rec2); err != nil {
 			x.s.logf("tasks extension: %v", err)
 		}
+		done <- res
 	}()
+	return done
 }
 
 // result runs rec's wait to its end: the CallToolResult, as JSON, that

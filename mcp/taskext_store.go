@@ -118,6 +118,9 @@ func (st *handleStore) save(r *handleRecord) error {
 	return nil
 }
 
+// remove deletes the handle id's file.
+func (st *handleStore) remove(id string) { os.Remove(st.path(id)) }
+
 // load reads the handle id; an unknown, unreadable or expired one is an
 // error (an expired one's file is removed).
 func (st *handleStore) load(id string) (*handleRecord, error) {

@@ -219,13 +219,13 @@ func TestTasksExtBackgroundWait(t *testing.T) {
 	}
 
 	ready := "ready-" + randHex(4)
-	tk := e.start("--name", "slow", "--", "sh", "-c", "echo begin; sleep 2; echo "+ready+"; sleep 30")
+	tk := e.start("--name", "slow", "--", "sh", "-c", "echo begin; sleep 5; echo "+ready+"; sleep 30")
 	begun := time.Now()
 	h, _ := c.callTool("wait_task", map[string]any{"task": tk.ID, "for": ready}, true)
 	if h.ResultType != "task" || h.Status != "working" || h.TaskID == "" || h.TTLMs <= 0 || h.PollIntervalMs <= 0 || h.CreatedAt == "" {
 		t.Fatalf("wait_task with the extension: want a task handle, got %+v", h)
 	}
-	if took := time.Since(begun); took > 1500*time.Millisecond {
+	if took := time.Since(begun); took > 4*time.Second {
 		t.Errorf("the handle took %v: the call must not wait for the line", took)
 	}
 	if !strings.Contains(h.StatusMessage, tk.ID) {
@@ -278,7 +278,7 @@ func TestTasksExtBackgroundWait(t *testing.T) {
 func TestTasksExtSurvivesRestart(t *testing.T) {
 	e := newEnv(t)
 	c := rawConnect(t, e)
-	tk := e.start("--name", "exits", "--", "sh", "-c", "echo working; sleep 3; echo giving-up; exit 3")
+	tk := e.start("--name", "exits", "--", "sh", "-c", "echo working; sleep 6; echo giving-up; exit 3")
 	h, _ := c.callTool("wait_task", map[string]any{"task": tk.ID}, true)
 	if h.ResultType != "task" {
 		t.Fatalf("want a handle, got %+v", h)
@@ -308,7 +308,8 @@ func TestTasksExtSurvivesRestart(t *testing.T) {
 }
 
 // TestTasksExtCancel: tasks/cancel ends the wait, never the task; the
-// handle is then cancelled; start_task with wait_for gets a handle too.
+// handle is then cancelled; start_task with wait_for gets a handle too,
+// or its result inline when the line comes at once.
 func TestTasksExtCancel(t *testing.T) {
 	e := newEnv(t)
 	c := rawConnect(t, e)
@@ -340,12 +341,31 @@ func TestTasksExtCancel(t *testing.T) {
 
 	// start_task with wait_for: the handle completes with the start's
 	// summary and the matched line.
-	h2, _ := c.callTool("start_task", map[string]any{"command": "sleep 1; echo ready now; sleep 300", "name": "quick", "wait_for": "ready (now)"}, true)
+	h2, _ := c.callTool("start_task", map[string]any{"command": "sleep 4; echo ready now; sleep 300", "name": "later", "wait_for": "ready (now)"}, true)
+	if h2.ResultType != "task" {
+		t.Fatalf("start_task whose line comes after 4s: want a handle, got %+v", h2)
+	}
 	done := c.pollHandle(h2.TaskID, 20*time.Second)
 	r := decode[toolResult](t, "result", done.Result)
-	if done.Status != "completed" || r.IsError || !strings.HasPrefix(r.Content[0].Text, "Started quick (") || r.StructuredContent["matched"] != true {
+	if done.Status != "completed" || r.IsError || !strings.HasPrefix(r.Content[0].Text, "Started later (") || r.StructuredContent["matched"] != true {
 		t.Fatalf("start_task's handle: %+v, result %+v", done, r)
 	}
+
+	// A wait over at once is answered inline, as the blocking call.
+	_, raw := c.callTool("start_task", map[string]any{"command": "echo ready now; sleep 300", "name": "quick", "wait_for": "ready (now)"}, true)
+	inline := decode[toolResult](t, "inline result", raw)
+	if inline.ResultType != "complete" || inline.IsError || len(inline.Content) != 1 || !strings.HasPrefix(inline.Content[0].Text, "Started quick (") || inline.StructuredContent["matched"] != true {
+		t.Fatalf("start_task whose line comes at once: want its result inline, got %s", mustMarshal(raw))
+	}
+	files, _ = filepath.Glob(filepath.Join(e.State, "mcp-tasks", "*"))
+	if len(files) != 2 {
+		t.Errorf("want the files of the two handles given out, got %v", files)
+	}
+}
+
+func mustMarshal(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // elapsed matches the wait's duration in a wait result's text.

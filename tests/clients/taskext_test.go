@@ -30,7 +30,7 @@ func TestTasksExtClaudeCodeWakes(t *testing.T) {
 	steps = append(steps,
 		func([]ToolResult) (ToolCall, error) {
 			return ToolCall{Name: c.Tool("start_task"), Input: map[string]any{
-				"command": "echo working; sleep 5; echo giving-up; exit 3", "name": "exiter",
+				"command": "echo working; sleep 8; echo giving-up; exit 3", "name": "exiter",
 			}}, nil
 		},
 		func(prev []ToolResult) (ToolCall, error) {
