@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -161,13 +162,16 @@ func (st *handleStore) clean() {
 	now := time.Now()
 	for _, e := range ents {
 		name := e.Name()
-		ext := filepath.Ext(name)
-		if (ext != ".json" && ext != ".tmp") || !handleIDPattern.MatchString(name[:len(name)-len(ext)]) {
+		id, tmp := strings.CutSuffix(name, ".json.tmp")
+		if !tmp {
+			id, _ = strings.CutSuffix(name, ".json")
+		}
+		if id == name || !handleIDPattern.MatchString(id) {
 			continue
 		}
 		p := filepath.Join(st.dir, name)
 		var r handleRecord
-		if b, err := os.ReadFile(p); ext == ".json" && err == nil && json.Unmarshal(b, &r) == nil {
+		if b, err := os.ReadFile(p); !tmp && err == nil && json.Unmarshal(b, &r) == nil {
 			if st.expired(&r, now) {
 				os.Remove(p)
 			}
