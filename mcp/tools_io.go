@@ -109,25 +109,16 @@ func (s *Server) waitTask(c *call, in WaitInput) (*reply, error) {
 }
 
 // wait is wait_task's wait on t for at most timeout (the wait's own
-// timeout, or what is left of it when a wait is resumed). When the run
-// ended, its last lines of output are in the result's tail.
+// timeout, or what is left of it when a wait is resumed).
 func (w *waitArgs) wait(c *call, t *tasks.Task, timeout time.Duration) (*reply, error) {
-	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: timeout, Tail: 20, Progress: c.progress()})
+	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: timeout, Progress: c.progress()})
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return nil, tasks.Errorf(tasks.KindFailed, "the wait on %s (%s) was cancelled; the task goes on", t.Name, t.ID)
 		}
 		return nil, err
 	}
-	v := newWaitResult(res)
-	if res.Ended {
-		v.Tail = res.Tail
-	}
-	r := w.reply(res, v)
-	if len(v.Tail) > 0 {
-		r.summary += " Its last lines of output are in tail."
-	}
-	return r, nil
+	return w.reply(res, newWaitResult(res)), nil
 }
 
 func (s *Server) sendInput(c *call, in SendInput) (*reply, error) {
