@@ -79,6 +79,7 @@ type taskExt struct {
 	mu      sync.Mutex
 	session *sdk.ServerSession            // the client's, once connected
 	waits   map[string]context.CancelFunc // waits running here, by handle id
+	closing bool                          // set by wait: no new goroutine
 	wg      sync.WaitGroup
 	schemas map[string]*jsonschema.Resolved
 }
@@ -100,7 +101,12 @@ func (x *taskExt) setSession(ss *sdk.ServerSession) {
 
 // wait waits for the handles' waits to end (after the server's context
 // ended).
-func (x *taskExt) wait() { x.wg.Wait() }
+func (x *taskExt) wait() {
+	x.mu.Lock()
+	x.closing = true
+	x.mu.Unlock()
+	x.wg.Wait()
+}
 
 // replier writes a reply on the transport: a result, or an error.
 type replier interface {
@@ -133,6 +139,11 @@ func (x *taskExt) intercept(out replier, req *jsonrpc.Request) bool {
 // goReply answers req in a goroutine of its own: a wait's start or a
 // poll must not hold up the reading of the next message.
 func (x *taskExt) goReply(out replier, id jsonrpc.ID, serve func() (any, *jsonrpc.Error)) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closing {
+		return // the server is closing: the session ends unanswered
+	}
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
@@ -292,7 +303,7 @@ func (x *taskExt) begin(rec *handleRecord) (any, *jsonrpc.Error) {
 // holds x.mu.
 func (x *taskExt) run(rec *handleRecord) <-chan json.RawMessage {
 	done := make(chan json.RawMessage, 1)
-	if _, ok := x.waits[rec.ID]; ok || x.s.ctx.Err() != nil {
+	if _, ok := x.waits[rec.ID]; ok || x.closing || x.s.ctx.Err() != nil {
 		close(done)
 		return done
 	}
