@@ -54,6 +54,7 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	watch  *watcher
+	ext    *taskExt // the Tasks extension, served by the stdio transport
 
 	mu      sync.Mutex
 	readers map[*sdk.ServerSession]string
@@ -82,12 +83,14 @@ func New(m *tasks.Manager, opts *Options) *Server {
 	}
 	s.srv = sdk.NewServer(&sdk.Implementation{Name: "bgmux", Title: "bgmux background tasks", Version: version}, &sdk.ServerOptions{
 		Instructions: instructions,
+		Capabilities: capabilities(),
 		// The SDK's own diagnostics: warnings and errors, on stderr.
 		Logger: slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	s.srv.AddReceivingMiddleware(s.guard)
 	s.addTools()
 	s.watch = newWatcher(s, opts.ExitPoll)
+	s.ext = newTaskExt(s)
 	return s
 }
 
@@ -108,6 +111,7 @@ func (s *Server) Run(ctx context.Context, t sdk.Transport) error {
 	if err != nil {
 		return err
 	}
+	s.ext.setSession(ss)
 	done := make(chan error, 1)
 	go func() { done <- ss.Wait() }()
 	select {
@@ -126,6 +130,7 @@ func (s *Server) Run(ctx context.Context, t sdk.Transport) error {
 func (s *Server) Close() {
 	s.cancel()
 	s.watch.stop()
+	s.ext.wait()
 }
 
 // logf writes a diagnostic line on the server's log (stderr).

@@ -32,7 +32,7 @@ func Serve(ctx context.Context, m *tasks.Manager, in io.Reader, out io.Writer, o
 		out = proto
 	}
 	s := New(m, opts)
-	return s.Run(ctx, &stdioTransport{in: in, out: out, log: s.log})
+	return s.Run(ctx, &stdioTransport{in: in, out: out, log: s.log, ext: s.ext})
 }
 
 // reserveStdout duplicates stdout for the protocol and points fd 1 and
@@ -59,6 +59,7 @@ type stdioTransport struct {
 	in  io.Reader
 	out io.Writer
 	log io.Writer // diagnostics: the lines dropped and answered here
+	ext *taskExt  // serves the Tasks extension's requests; may be nil
 }
 
 // Connect implements sdk.Transport.
@@ -67,6 +68,7 @@ func (t *stdioTransport) Connect(context.Context) (sdk.Connection, error) {
 		in:       t.in,
 		out:      t.out,
 		log:      t.log,
+		ext:      t.ext,
 		incoming: make(chan jsonrpc.Message),
 		done:     make(chan struct{}),
 		closed:   make(chan struct{}),
@@ -80,10 +82,12 @@ func (t *stdioTransport) Connect(context.Context) (sdk.Connection, error) {
 // answers the invalid ones itself, as JSON-RPC says (Parse error, Invalid
 // Request), and skips a line over maxLine without holding it. Every line
 // written, the SDK's and its own, goes out whole under one mutex. Methods
-// the SDK does not serve could be answered here too, in dispatch.
+// the SDK does not serve are answered here too, in dispatch: those of
+// the Tasks extension (taskext.go).
 type stdioConn struct {
 	in  io.Reader
 	log io.Writer
+	ext *taskExt
 
 	mu  sync.Mutex // one line at a time on out
 	out io.Writer
@@ -122,6 +126,9 @@ func (c *stdioConn) readLoop() {
 func (c *stdioConn) dispatch(n int, v verdict) bool {
 	switch {
 	case v.msg != nil:
+		if req, ok := v.msg.(*jsonrpc.Request); ok && c.ext != nil && c.ext.intercept(c, req) {
+			return true
+		}
 		select {
 		case c.incoming <- v.msg:
 		case <-c.closed:
@@ -180,6 +187,28 @@ func (c *stdioConn) writeError(id json.RawMessage, code int, text string) error 
 		ID      json.RawMessage `json:"id"`
 		Error   jsonrpc.Error   `json:"error"`
 	}{"2.0", id, jsonrpc.Error{Code: int64(code), Message: text}})
+	if err != nil {
+		return err
+	}
+	return c.writeLine(b)
+}
+
+// writeResult answers the request id with result.
+func (c *stdioConn) writeResult(id jsonrpc.ID, result any) error {
+	raw, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	b, err := jsonrpc.EncodeMessage(&jsonrpc.Response{ID: id, Result: raw})
+	if err != nil {
+		return err
+	}
+	return c.writeLine(b)
+}
+
+// writeRPCError answers the request id with a JSON-RPC error.
+func (c *stdioConn) writeRPCError(id jsonrpc.ID, code int64, text string) error {
+	b, err := jsonrpc.EncodeMessage(&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: text}})
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,13 @@ func (s *Server) waitTask(c *call, in WaitInput) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: w.timeout, Progress: c.progress()})
+	return w.wait(c, t, w.timeout)
+}
+
+// wait is wait_task's wait on t for at most timeout (the wait's own
+// timeout, or what is left of it when a wait is resumed).
+func (w *waitArgs) wait(c *call, t *tasks.Task, timeout time.Duration) (*reply, error) {
+	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: timeout, Progress: c.progress()})
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return nil, tasks.Errorf(tasks.KindFailed, "the wait on %s (%s) was cancelled; the task goes on", t.Name, t.ID)

@@ -87,6 +87,29 @@ func seconds(name string, v *float64, def time.Duration) (time.Duration, error) 
 }
 
 func (s *Server) startTask(c *call, in StartInput) (*reply, error) {
+	st, err := s.beginStart(c, in)
+	if err != nil {
+		return nil, err
+	}
+	if st.w == nil {
+		return &reply{
+			summary: st.words + describe(st.t) + ". " + attach(st.t) + ". Wait for it with wait_task (not sleep); read its output with read_output new=true.",
+			value:   st.t,
+		}, nil
+	}
+	return st.wait(c, st.w.timeout)
+}
+
+// startCall is a task start_task started (or reused), and its wait_for.
+type startCall struct {
+	t *tasks.Task
+	// words begin the summary: "Started " or "Reused the live task ".
+	words string
+	w     *waitArgs // nil without wait_for
+}
+
+// beginStart checks start_task's arguments and starts the task.
+func (s *Server) beginStart(c *call, in StartInput) (*startCall, error) {
 	var w *waitArgs
 	var err error
 	switch {
@@ -118,17 +141,18 @@ func (s *Server) startTask(c *call, in StartInput) (*reply, error) {
 		return nil, err
 	}
 	s.watch.add(c.req.Session, t)
-	started := "Started "
+	st := &startCall{t: t, words: "Started ", w: w}
 	if in.Reuse && t.CreatedAt.Before(begun) {
-		started = "Reused the live task " // reuse returned an existing task
+		st.words = "Reused the live task " // reuse returned an existing task
 	}
-	if w == nil {
-		return &reply{
-			summary: started + describe(t) + ". " + attach(t) + ". Wait for it with wait_task (not sleep); read its output with read_output new=true.",
-			value:   t,
-		}, nil
-	}
-	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: w.timeout, Tail: 20, Progress: c.progress(), Ready: true})
+	return st, nil
+}
+
+// wait waits for the wait_for line for at most timeout (the wait's own
+// timeout, or what is left of it when a wait is resumed).
+func (st *startCall) wait(c *call, timeout time.Duration) (*reply, error) {
+	t, w := st.t, st.w
+	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: timeout, Tail: 20, Progress: c.progress(), Ready: true})
 	if err != nil {
 		return nil, tasks.Errorf(tasks.KindFailed, "started %s (%s), but the wait for /%s/ ended: %v; the task goes on: use wait_task or get_task", t.Name, t.ID, w.pattern, err)
 	}
@@ -137,7 +161,7 @@ func (s *Server) startTask(c *call, in StartInput) (*reply, error) {
 		v.Tail = res.Tail
 	}
 	r := w.reply(res, v)
-	r.summary = started + res.Task.Name + " (" + res.Task.ID + "). " + r.summary
+	r.summary = st.words + res.Task.Name + " (" + res.Task.ID + "). " + r.summary
 	if !res.Matched && len(v.Tail) > 0 {
 		r.summary += " Its last lines of output are in tail."
 	}

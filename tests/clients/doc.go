@@ -34,5 +34,7 @@
 //     and types into it.
 //   - seed_test.go: the seed scenario (an HTTP echo server started, read,
 //     talked to with curl and stopped through each client); wait_test.go:
-//     wait_task's progress notifications reach each client.
+//     wait_task's progress notifications reach each client;
+//     taskext_test.go: interactive Claude Code is woken by a background
+//     wait_task's result (the MCP Tasks extension).
 package clients
