@@ -194,3 +194,76 @@ func TestViewCLIHelps(t *testing.T) {
 		t.Fatalf("--version %q and version %q differ", a, b)
 	}
 }
+
+// TestViewListOnTerminal: on a terminal, list colours the state and cuts
+// COMMAND so no row wraps; with NO_COLOR, or into a pipe, there is no
+// colour. Commands are quoted as typed: an argv word by word, a shell
+// string after "$ ". A finished task shows when it ended; restarts show.
+func TestViewListOnTerminal(t *testing.T) {
+	e := newEnv(t)
+	e.start("--name", "srv", "--", "sleep", "1000")
+	e.start("--name", "ticks", "--", "sh", "-c", `for i in 1 2; do echo "tick $i"; done`)
+	e.start("--name", "bad", "--", "sh", "-c", "exit 3; "+strings.Repeat("x", 200))
+	e.start("--name", "shell", `echo "a b" | cat`)
+	e.waitFinished("ticks")
+	e.waitFinished("bad")
+	e.waitFinished("shell")
+
+	plain := e.must("list")
+	for _, want := range []string{`sh -c 'for i in 1 2; do echo "tick $i"; done'`, `$ echo "a b" | cat`, " ago ", "up ", "RESTARTS"} {
+		if !strings.Contains(plain, want) {
+			t.Fatalf("list into a pipe lacks %q:\n%s", want, plain)
+		}
+	}
+	if strings.Contains(plain, "\x1b") {
+		t.Fatalf("list into a pipe has escapes: %q", plain)
+	}
+	if !strings.Contains(plain, strings.Repeat("x", 200)) {
+		t.Fatalf("list into a pipe cut the command:\n%s", plain)
+	}
+
+	const cols = 70
+	out := e.onTerminal(cols, nil, "list")
+	lines := strings.Split(out, "\n")
+	if len(lines) != 5 {
+		t.Fatalf("list on a %d-column terminal: %d lines, want a header and 4 rows (none wrapped):\n%s", cols, len(lines), out)
+	}
+	var badRow string
+	for _, l := range lines {
+		if strings.Contains(l, " bad ") {
+			badRow = l
+		}
+	}
+	if !strings.Contains(badRow, "\x1b[") || !strings.Contains(badRow, "31m") || !strings.HasSuffix(stripEscapes(badRow), "…") {
+		t.Fatalf("row of the failed task on a terminal: %q, want it red and its command cut with …", badRow)
+	}
+	for _, l := range lines {
+		if w := len([]rune(stripEscapes(l))); w > cols {
+			t.Fatalf("line of %d columns on a %d-column terminal: %q", w, cols, l)
+		}
+	}
+	if out := e.onTerminal(cols, []string{"NO_COLOR=1"}, "list"); strings.Contains(out, "\x1b[") {
+		t.Fatalf("list with NO_COLOR on a terminal has colour: %q", out)
+	}
+	if out := e.onTerminal(cols, nil, "status", "bad"); !strings.Contains(out, "31m") || !strings.Contains(out, "ago)") {
+		t.Fatalf("status of the failed task on a terminal: %q, want it red and when it ended", out)
+	}
+}
+
+// stripEscapes removes CSI escape sequences (as capture-pane -e writes
+// them) from s.
+func stripEscapes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
