@@ -42,6 +42,13 @@ func Main(args []string, stdio IO) int {
 	if len(args) > 1 && args[1] == tasks.SuperviseCommand {
 		return supervise(args[2:], stdio)
 	}
+	if len(args) > 1 && args[1] == completeCommand {
+		return complete(args[2:], stdio)
+	}
+	if len(args) == 2 && (args[1] == "--version" || args[1] == "-v") {
+		// The same answer as the version command.
+		args = []string{args[0], "version"}
+	}
 	// A CLI call lives for milliseconds: collecting garbage is wasted time.
 	debug.SetGCPercent(400)
 	if len(args) > 1 && args[1] == "help" {
@@ -53,7 +60,11 @@ func Main(args []string, stdio IO) int {
 	args = permuteArgs(app, args)
 	err := app.Run(args)
 	if name, ok := app.Metadata[unknownCommandKey].(string); ok && err == nil {
-		err = &usageError{msg: fmt.Sprintf("unknown command %q; see bgmux --help for the list of commands", name)}
+		msg := fmt.Sprintf("unknown command %q", name)
+		if s := suggestCommand(app, name); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		err = &usageError{msg: msg + "; see bgmux --help for the list of commands"}
 	}
 	return report(err, stdio, wantsJSON(args))
 }
@@ -91,7 +102,7 @@ func newApp(stdio IO) *ucli.App {
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
 		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
-		upCommand(stdio), downCommand(stdio), eventsCommand(stdio),
+		upCommand(stdio), downCommand(stdio), eventsCommand(stdio), completionCommand(stdio),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
@@ -117,6 +128,13 @@ func usageMessage(c *ucli.Context, err error) string {
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		msg = "unknown flag " + flag(f)
+		flags := c.App.Flags
+		if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+			flags = c.Command.Flags
+		}
+		if s := suggestFlag(flags, strings.TrimLeft(f, "-")); s != "" {
+			msg += " (did you mean " + s + "?)"
+		}
 	} else if f, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		msg = "flag " + flag(f) + " needs a value"
 	}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -35,28 +37,93 @@ func stateText(t *tasks.Task) string {
 	return string(t.State)
 }
 
-// printTable renders tasks as an aligned table.
-func printTable(w io.Writer, ts []*tasks.Task) {
+// printTable renders tasks as an aligned table. On a terminal (tm) the
+// state is coloured and rows are fitted to its width by cutting COMMAND,
+// so no row wraps.
+func printTable(w io.Writer, ts []*tasks.Task, tm termInfo) {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tGROUP\tSTATE\tPID\tAGE\tCOMMAND")
 	now := time.Now()
+	rows := [][]string{{"ID", "NAME", "GROUP", "STATE", "PID", "RESTARTS", "TIME", "COMMAND"}}
+	states := []stateClass{""}
 	for _, t := range ts {
 		pid := "-"
 		if t.PID != nil && t.State == tasks.Running {
 			pid = fmt.Sprint(*t.PID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Group, stateText(t), pid, age(now.Sub(t.CreatedAt)), oneLine(commandText(t), 60))
+		rows = append(rows, []string{t.ID, t.Name, t.Group, stateText(t), pid, fmt.Sprint(t.Restarts), timeText(t, now), commandText(t)})
+		states = append(states, classOf(t))
 	}
-	tw.Flush()
+	for _, line := range layoutTable(rows, tm.width) {
+		if i := line.row; i > 0 && tm.color {
+			text := strings.TrimRight(line.cells[3], " ")
+			line.cells[3] = tm.paint(states[i], text) + line.cells[3][len(text):]
+		}
+		bw.WriteString(strings.TrimRight(strings.Join(line.cells, "  "), " ") + "\n")
+	}
+}
+
+// tableLine is one laid-out row: its cells padded to their columns.
+type tableLine struct {
+	row   int
+	cells []string
+}
+
+// layoutTable pads rows into columns two spaces apart; the last column
+// (COMMAND) is cut with "…" so a row fits width columns (no limit when
+// width is 0). Cells are shown as one line (control characters escaped).
+// Cells are padded outside their text, so colouring a cell's text keeps
+// the alignment.
+func layoutTable(rows [][]string, width int) []tableLine {
+	if len(rows) == 0 {
+		return nil
+	}
+	n := len(rows[0])
+	widths := make([]int, n)
+	for _, r := range rows {
+		for i := range r {
+			r[i] = oneLine(r[i])
+			if i < n-1 {
+				widths[i] = max(widths[i], tasks.StringWidth(r[i]))
+			}
+		}
+	}
+	fixed := 0
+	for _, w := range widths[:n-1] {
+		fixed += w + 2
+	}
+	out := make([]tableLine, 0, len(rows))
+	for ri, r := range rows {
+		cells := make([]string, n)
+		for i, c := range r {
+			if i < n-1 {
+				cells[i] = c + strings.Repeat(" ", widths[i]-tasks.StringWidth(c))
+				continue
+			}
+			if width > 0 {
+				// At least one column of COMMAND ("…") stays visible.
+				c = tasks.TruncateWidth(c, max(1, width-fixed), "…")
+			}
+			cells[i] = c
+		}
+		out = append(out, tableLine{row: ri, cells: cells})
+	}
+	return out
 }
 
 // printTask renders one task for people.
-func printTask(w io.Writer, t *tasks.Task) {
-	fmt.Fprintf(w, "%s  %s  %s\n", t.ID, t.Name, stateText(t))
+func printTask(w io.Writer, t *tasks.Task, tm termInfo) {
+	state := stateText(t)
+	if tm.color {
+		state = tm.paint(classOf(t), state)
+	}
+	fmt.Fprintf(w, "%s  %s  %s\n", t.ID, t.Name, state)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-8s %s\n", k, v) }
-	row("command", oneLine(commandText(t), 200))
+	cmd := oneLine(commandText(t))
+	if tm.width > 11 {
+		cmd = tasks.TruncateWidth(cmd, tm.width-11, "…")
+	}
+	row("command", cmd)
 	row("group", t.Group)
 	row("cwd", t.Cwd)
 	if t.PID != nil {
@@ -66,7 +133,10 @@ func printTask(w io.Writer, t *tasks.Task) {
 		row("started", t.StartedAt.Local().Format(time.RFC3339)+" ("+age(time.Since(*t.StartedAt))+" ago)")
 	}
 	if t.EndedAt != nil {
-		row("ended", t.EndedAt.Local().Format(time.RFC3339))
+		row("ended", t.EndedAt.Local().Format(time.RFC3339)+" ("+age(time.Since(*t.EndedAt))+" ago)")
+	}
+	if t.Restarts > 0 || t.Restart != "never" && t.Restart != "" {
+		row("restarts", fmt.Sprintf("%d (policy %s)", t.Restarts, t.Restart))
 	}
 	if t.Error != "" {
 		row("error", t.Error)
@@ -81,25 +151,104 @@ func printTask(w io.Writer, t *tasks.Task) {
 	row("attach", t.Tmux.Attach)
 }
 
-func commandText(t *tasks.Task) string {
-	if t.Command != nil {
-		return *t.Command
+// timeText is the TIME column: how long a live task has been up ("up
+// 5m"), how long ago a finished one ended ("5m ago").
+func timeText(t *tasks.Task, now time.Time) string {
+	if t.State.Finished() {
+		ended := t.CreatedAt
+		if t.EndedAt != nil {
+			ended = *t.EndedAt
+		} else if t.StartedAt != nil {
+			ended = *t.StartedAt
+		}
+		return age(now.Sub(ended)) + " ago"
 	}
-	return tasks.QuoteArgv(t.Argv)
+	since := t.CreatedAt
+	if t.StartedAt != nil {
+		since = *t.StartedAt
+	}
+	return "up " + age(now.Sub(since))
 }
 
-// oneLine keeps a command readable in a table: control characters are
-// shown escaped and long text is cut.
-func oneLine(s string, max int) string {
-	q := fmt.Sprintf("%q", s)
-	q = q[1 : len(q)-1]
-	if strings.ContainsAny(s, "\n\t\r\x1b") || q != s {
-		s = q
+// commandText is a task's command as shown to people: an argv with each
+// word quoted as a shell needs it (so it can be copied and run), a shell
+// string as typed, after "$ " (it is run by sh -c).
+func commandText(t *tasks.Task) string {
+	if t.Command != nil {
+		return "$ " + *t.Command
 	}
-	if len([]rune(s)) > max {
-		s = string([]rune(s)[:max-1]) + "…"
+	words := make([]string, len(t.Argv))
+	for i, a := range t.Argv {
+		words[i] = quoteWord(a)
 	}
-	return s
+	return strings.Join(words, " ")
+}
+
+// quoteWord quotes one argv word for a POSIX shell; a word with control
+// characters or bytes that are not UTF-8 is written $'...' with escapes,
+// so it stays on one line and still reads back as the same word.
+func quoteWord(s string) string {
+	if !needsEscapes(s) {
+		return tasks.QuoteArgv([]string{s})
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString("\\n")
+		case r == '\t':
+			b.WriteString("\\t")
+		case r == '\r':
+			b.WriteString("\\r")
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func needsEscapes(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// oneLine keeps text on one line for a table: control characters and
+// bytes that are not UTF-8 are shown escaped (\n, \x1b); everything else,
+// quotes and backslashes included, is shown as it is.
+func oneLine(s string) string {
+	if !needsEscapes(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func age(d time.Duration) string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -54,6 +55,7 @@ func pruneCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "older-than", Usage: "only tasks that ended at least this long ago (e.g. 1h)"},
 			&ucli.StringFlag{Name: "group", Usage: "prune this group"},
 			&ucli.BoolFlag{Name: "all", Usage: "prune every group"},
+			&ucli.BoolFlag{Name: "dry-run", Usage: "remove nothing: show what would be removed (JSON: {\"would_remove\": [...]})"},
 			jsonFlag,
 		},
 		Action: func(c *ucli.Context) error {
@@ -68,10 +70,18 @@ func pruneCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all")})
+			dry := c.Bool("dry-run")
+			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all"), DryRun: dry})
 			printWarnings(stdio.Err, m)
 			if err != nil {
 				return partlyRemoved(stdio, c.Bool("json"), err)
+			}
+			if dry {
+				return printWouldRemove(stdio, c.Bool("json"), ts)
+			}
+			if len(ts) == 0 && !c.Bool("json") {
+				fmt.Fprintln(stdio.Out, "nothing to prune: no finished task"+pruneScope(c, m, older.d))
+				return nil
 			}
 			return printRemoved(stdio, c.Bool("json"), ts)
 		},
@@ -86,6 +96,38 @@ func partlyRemoved(stdio IO, asJSON bool, err error) error {
 		printRemoved(stdio, false, re.Removed)
 	}
 	return err
+}
+
+// pruneScope says, after "no finished task", where prune looked.
+func pruneScope(c *ucli.Context, m *tasks.Manager, older time.Duration) string {
+	s := " in group " + m.CurrentGroup()
+	switch {
+	case c.Bool("all"):
+		s = ""
+	case c.String("group") != "":
+		s = " in group " + c.String("group")
+	}
+	if older > 0 {
+		s += " that ended " + older.String() + " ago or earlier"
+	}
+	return s
+}
+
+// printWouldRemove shows what prune --dry-run found.
+func printWouldRemove(stdio IO, asJSON bool, ts []*tasks.Task) error {
+	if asJSON {
+		if ts == nil {
+			ts = []*tasks.Task{}
+		}
+		return writeJSON(stdio.Out, map[string]any{"would_remove": ts})
+	}
+	if len(ts) == 0 {
+		fmt.Fprintln(stdio.Out, "nothing to prune")
+	}
+	for _, t := range ts {
+		fmt.Fprintf(stdio.Out, "would remove %s (%s, %s)\n", t.ID, t.Name, stateText(t))
+	}
+	return nil
 }
 
 func printRemoved(stdio IO, asJSON bool, ts []*tasks.Task) error {

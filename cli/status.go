@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/bgmux/bgmux/tasks"
@@ -30,7 +32,7 @@ func statusCommand(stdio IO) *ucli.Command {
 			if c.Bool("json") {
 				return writeJSON(stdio.Out, t)
 			}
-			printTask(stdio.Out, t)
+			printTask(stdio.Out, t, termOf(stdio))
 			return nil
 		},
 	}
@@ -71,6 +73,32 @@ func runList(c *ucli.Context, stdio IO) error {
 	if c.Bool("json") {
 		return writeJSON(stdio.Out, ts)
 	}
-	printTable(stdio.Out, ts)
+	if len(ts) == 0 && !opts.All {
+		return printNoTasks(stdio, m, opts)
+	}
+	printTable(stdio.Out, ts, termOf(stdio))
+	return nil
+}
+
+// printNoTasks says that a list is empty, and where tasks are: a table
+// with only its header reads as a failure.
+func printNoTasks(stdio IO, m *tasks.Manager, opts tasks.ListOptions) error {
+	group := opts.Group
+	if group == "" {
+		group = m.CurrentGroup()
+	}
+	if opts.Tag != "" || opts.State != "" {
+		fmt.Fprintf(stdio.Out, "no tasks in group %s match\n", group)
+		return nil
+	}
+	all, err := m.List(tasks.ListOptions{All: true})
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(stdio.Out, "no tasks in group %s\n", group)
+		return nil
+	}
+	fmt.Fprintf(stdio.Out, "no tasks in group %s; %d in other groups: bgmux list --all\n", group, len(all))
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -12,8 +13,8 @@ import (
 func stopCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:      "stop",
-		Usage:     "signal the task's whole process group; SIGKILL after the grace period",
-		ArgsUsage: "TASK",
+		Usage:     "signal each task's whole process group; SIGKILL after the grace period (several TASKs: stopped together)",
+		ArgsUsage: "TASK...",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "signal", Value: "TERM", Usage: "first signal to send (name or number)"},
 			&ucli.StringFlag{Name: "grace", Usage: "wait this long before SIGKILL (default 5s, config stop_grace)"},
@@ -27,7 +28,7 @@ func killCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:      "kill",
 		Usage:     "stop --signal KILL",
-		ArgsUsage: "TASK",
+		ArgsUsage: "TASK...",
 		Flags:     []ucli.Flag{jsonFlag},
 		Action:    func(c *ucli.Context) error { return runStop(c, stdio, "KILL") },
 	}
@@ -45,22 +46,72 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 		}
 		grace = d
 	}
-	m, t, err := oneTask(c)
+	if c.NArg() == 0 {
+		return &usageError{msg: c.Command.Name + " needs at least one TASK (an id, a name or an id prefix)"}
+	}
+	m, err := manager(c)
 	if err != nil {
 		return err
 	}
-	wasLive := !t.State.Finished()
-	t, err = m.Stop(c.Context, t, tasks.StopOptions{Signal: signal, Grace: grace})
-	if err != nil {
-		return err
+	// Every TASK is resolved before any is signalled: a bad one stops
+	// nothing.
+	var ts []*tasks.Task
+	seen := map[string]bool{}
+	for _, ref := range c.Args().Slice() {
+		t, err := m.Get(ref)
+		if err != nil {
+			return err
+		}
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			ts = append(ts, t)
+		}
+	}
+	// Stopped together: the grace periods run at the same time.
+	type result struct {
+		t       *tasks.Task
+		wasLive bool
+		err     error
+	}
+	res := make([]result, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i].wasLive = !t.State.Finished()
+			res[i].t, res[i].err = m.Stop(c.Context, t, tasks.StopOptions{Signal: signal, Grace: grace})
+		}()
+	}
+	wg.Wait()
+	var firstErr error
+	var done []*tasks.Task
+	for _, r := range res {
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			continue
+		}
+		done = append(done, r.t)
+		if c.Bool("json") {
+			continue
+		}
+		if !r.wasLive {
+			fmt.Fprintf(stdio.Out, "%s (%s) was already %s\n", r.t.Name, r.t.ID, stateText(r.t))
+		} else {
+			fmt.Fprintf(stdio.Out, "%s (%s) %s\n", r.t.Name, r.t.ID, stateText(r.t))
+		}
+	}
+	if firstErr != nil {
+		return firstErr
 	}
 	if c.Bool("json") {
-		return writeJSON(stdio.Out, t)
+		// One TASK: its task object; several: an array of them.
+		if len(ts) == 1 {
+			return writeJSON(stdio.Out, done[0])
+		}
+		return writeJSON(stdio.Out, done)
 	}
-	if !wasLive {
-		fmt.Fprintf(stdio.Out, "%s (%s) was already %s\n", t.Name, t.ID, stateText(t))
-		return nil
-	}
-	fmt.Fprintf(stdio.Out, "%s (%s) %s\n", t.Name, t.ID, stateText(t))
 	return nil
 }

@@ -114,7 +114,7 @@ func withdrawn(st *Store, id, why string) int {
 			state := "lost"
 			var ex Exit
 			if readJSON(st.Path(id, ExitFile), &ex) == nil && !ex.Lost {
-				state = finalState(&ex)
+				state = finalState(&ex, fileExists(st.Path(id, StopFile)))
 			}
 			tmuxctl.New(spec.Socket).SetWindowState(ctx, pane, state, true)
 		}

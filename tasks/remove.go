@@ -202,10 +202,12 @@ type PruneOptions struct {
 	// Group limits pruning to one group; All prunes every group.
 	Group string
 	All   bool
+	// DryRun removes nothing: Prune returns the tasks it would remove.
+	DryRun bool
 }
 
 // Prune removes finished tasks (exited, killed, lost) that ended at least
-// OlderThan ago, and returns them.
+// OlderThan ago, and returns them (with DryRun: returns them only).
 func (m *Manager) Prune(ctx context.Context, opts PruneOptions) ([]*Task, error) {
 	ts, err := m.List(ListOptions{Group: opts.Group, All: opts.All})
 	if err != nil {
@@ -227,6 +229,9 @@ func (m *Manager) Prune(ctx context.Context, opts PruneOptions) ([]*Task, error)
 			continue
 		}
 		victims = append(victims, t)
+	}
+	if opts.DryRun {
+		return victims, nil
 	}
 	return m.removeAll(ctx, victims, false)
 }

@@ -178,7 +178,7 @@ func (s *supervisor) main() int {
 		s.closeLog("failed")
 		return 125
 	}
-	s.closeLog(finalState(&last))
+	s.closeLog(finalState(&last, fileExists(s.store.Path(s.spec.ID, StopFile))))
 	return last.StatusCode()
 }
 
@@ -260,8 +260,14 @@ func (s *supervisor) openLog() {
 	s.logFifo = fifo
 }
 
-// finalState is the window-list state of a finished task.
-func finalState(ex *Exit) string {
+// finalState is the window-list state of a finished task: "stopped"
+// when bgmux stop ended it (stopped: its marker file is there), whatever
+// the exit status, else "ok" for exit status 0 and "failed" for anything
+// else.
+func finalState(ex *Exit, stopped bool) string {
+	if stopped {
+		return "stopped"
+	}
 	if ex.ExitCode != nil && *ex.ExitCode == 0 {
 		return "ok"
 	}

@@ -7,18 +7,21 @@ import (
 )
 
 // StateOption is the window user option that carries a task's state for
-// the window list: running, restarting, ok, failed or lost. Windows are
+// the window list: running, restarting, ok, stopped (ended by bgmux stop),
+// failed or lost. Windows are
 // never renamed for it (names are targets).
 const StateOption = "@bgmux_state"
 
 // windowStatusFormat is the window's entry in the status line: as tmux's
 // default, preceded by a marker for a task that failed (red ✗), was lost
-// (yellow ?) or waits to restart (yellow ↻); a task that ended well is
-// dimmed, a running one looks normal.
+// (yellow ?) or waits to restart (yellow ↻); a task that ended well or was
+// stopped on purpose (bgmux stop) is dimmed, a stopped one after a "■"
+// mark; a running one looks normal.
 const windowStatusFormat = "#{?#{==:#{" + StateOption + "},failed},#[fg=red#,bold]✗ ," +
 	"#{?#{==:#{" + StateOption + "},lost},#[fg=yellow]? ," +
 	"#{?#{==:#{" + StateOption + "},restarting},#[fg=yellow]↻ ," +
-	"#{?#{==:#{" + StateOption + "},ok},#[dim],}}}}" +
+	"#{?#{==:#{" + StateOption + "},stopped},#[dim]■ ," +
+	"#{?#{==:#{" + StateOption + "},ok},#[dim],}}}}}" +
 	"#I:#W#{?window_flags,#{window_flags}, }#[default]"
 
 // countFormat counts the session's windows whose state is state.
@@ -27,7 +30,8 @@ func countFormat(state string) string {
 }
 
 // sessionStatusRight is the right side of a bgmux session's status line:
-// how many of its tasks run and how many failed.
+// how many of its tasks run, how many failed (a task ended by bgmux stop
+// did not fail) and how many were lost.
 var sessionStatusRight = "#[fg=green]" + countFormat("running") + " running#[default] " +
 	"#[fg=red]" + countFormat("failed") + " failed#[default] " + countFormat("lost") + " lost "
 

@@ -126,9 +126,11 @@ func (s *Server) newSessionWith(ctx context.Context, spec WindowSpec) (Window, e
 	if !s.Private() {
 		cmds = append(cmds, []string{"set-option", "-t", session, "history-limit", strconv.Itoa(s.HistoryLimit)})
 	}
-	// The session is bgmux's own: its status line counts the tasks.
+	// The session is bgmux's own: its status line counts the tasks, and
+	// its left side (tmux's default "[NAME] ") shows the whole name.
 	cmds = append(cmds, []string{"set-option", "-t", session, "status-right", Arg(sessionStatusRight)},
-		[]string{"set-option", "-t", session, "status-right-length", "60"})
+		[]string{"set-option", "-t", session, "status-right-length", "60"},
+		[]string{"set-option", "-t", session, "status-left-length", strconv.Itoa(StatusLeftLength(spec.Session))})
 	return s.create(ctx, cmds)
 }
 
@@ -170,6 +172,13 @@ func (s *Server) paneTail(spec WindowSpec) (create []string, rest [][]string) {
 	// The looks before the rename: they target the temporary name too.
 	rest = append(rest, windowLook(target)...)
 	return create, append(rest, []string{"rename-window", "-t", target, Literal(name)})
+}
+
+// StatusLeftLength is the status-left-length that shows tmux's default
+// status-left, "[NAME] ", whole for session name: its bytes (at least its
+// columns), never less than tmux's default of 10.
+func StatusLeftLength(name string) int {
+	return max(10, len(name)+3)
 }
 
 // PipeCommand is the shell command pipe-pane runs to append the pane's
