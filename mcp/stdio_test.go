@@ -342,3 +342,18 @@ func TestAuditMCPLargeMessage(t *testing.T) {
 		t.Fatalf("unexpected messages: %v", s.seen)
 	}
 }
+
+// TestAuditMCPEscapedVersion: "jsonrpc" is compared as the JSON string
+// it is, not as the bytes it was written in: "2\u002e0" is "2.0", and a
+// request carrying it is served (it was answered with Invalid Request).
+func TestAuditMCPEscapedVersion(t *testing.T) {
+	s := startRaw(t)
+	s.send(`{"jsonrpc":"2\u002e0","id":5,"method":"ping"}` + "\n")
+	if m := s.until("5"); m["result"] == nil {
+		t.Fatalf(`ping with "jsonrpc":"2\u002e0": %v`, m)
+	}
+	s.send(`{"jsonrpc" : "\u0032.0","id":6,"method":"ping"}` + "\n")
+	if m := s.until("6"); m["result"] == nil {
+		t.Fatalf(`ping with "jsonrpc":"\u0032.0": %v`, m)
+	}
+}
