@@ -74,7 +74,7 @@ func decodeLine(line []byte) verdict {
 	invalid := func(text string) verdict {
 		return rejected(jsonrpc.CodeInvalidRequest, echo, "Invalid Request: "+text)
 	}
-	if string(fields["jsonrpc"]) != `"2.0"` {
+	if !isVersion2(fields["jsonrpc"]) {
 		return invalid(`"jsonrpc" must be "2.0"`)
 	}
 	if !hasMethod {
@@ -103,7 +103,7 @@ func decodeLine(line []byte) verdict {
 // request waits for it.
 func decodeResponse(fields map[string]json.RawMessage, id jsonrpc.ID, idOK bool) verdict {
 	drop := func(why string) verdict { return verdict{dropped: why} }
-	if string(fields["jsonrpc"]) != `"2.0"` {
+	if !isVersion2(fields["jsonrpc"]) {
 		return drop(`a response whose "jsonrpc" is not "2.0"`)
 	}
 	if !idOK {
@@ -127,6 +127,13 @@ func decodeResponse(fields map[string]json.RawMessage, id jsonrpc.ID, idOK bool)
 		return drop(`a response whose "error" is not an object with an integer code and a string message`)
 	}
 	return verdict{msg: &jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: msg, Data: e["data"]}}}
+}
+
+// isVersion2 reports whether raw is the JSON string "2.0", however it is
+// written (escapes included).
+func isVersion2(raw json.RawMessage) bool {
+	var v string
+	return len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &v) == nil && v == "2.0"
 }
 
 // integerID is an id the SDK keeps exactly: an integer without fraction

@@ -97,6 +97,63 @@ type stdioConn struct {
 	readErr  error
 	closed   chan struct{} // closed by Close
 	once     sync.Once
+
+	// The requests handed to the SDK and not yet answered (see admit).
+	flightMu    sync.Mutex
+	inFlight    map[jsonrpc.ID][]int // the sizes of those of each id
+	flightN     int
+	flightBytes int
+}
+
+// A client may send requests faster than it reads their answers (or not
+// read them at all): the SDK serves each in a goroutine of its own, which
+// waits to write its answer, so requests without a bound would hold
+// memory without a bound. At most maxInFlight requests, of at most
+// maxInFlightBytes in all, are served at once; one more is answered at
+// once with codeBusy instead (by the read loop itself, which then waits
+// for the client to read, as it does for every error it answers). The
+// read loop never stops reading, so a cancellation always gets through.
+const (
+	maxInFlight      = 1024
+	maxInFlightBytes = 128 << 20
+	// codeBusy is a JSON-RPC server error (-32000 to -32099 are the
+	// implementation's own).
+	codeBusy = -32000
+)
+
+// admit counts a request of size bytes with id as being served, unless
+// the bounds are reached (one request is always admitted when none is
+// being served), and says how many are being served.
+func (c *stdioConn) admit(id jsonrpc.ID, size int) (ok bool, serving int) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	if c.flightN > 0 && (c.flightN >= maxInFlight || c.flightBytes+size > maxInFlightBytes) {
+		return false, c.flightN
+	}
+	if c.inFlight == nil {
+		c.inFlight = map[jsonrpc.ID][]int{}
+	}
+	c.inFlight[id] = append(c.inFlight[id], size)
+	c.flightN++
+	c.flightBytes += size
+	return true, c.flightN
+}
+
+// answered counts the request with id (the oldest of that id) as served.
+func (c *stdioConn) answered(id jsonrpc.ID) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	sizes := c.inFlight[id]
+	if len(sizes) == 0 {
+		return
+	}
+	c.flightN--
+	c.flightBytes -= sizes[0]
+	if len(sizes) == 1 {
+		delete(c.inFlight, id)
+	} else {
+		c.inFlight[id] = sizes[1:]
+	}
 }
 
 // readLoop reads stdin to its end (or a read error), line by line.
@@ -113,17 +170,24 @@ func (c *stdioConn) readLoop() {
 		if !tooLong {
 			v = decodeLine(line)
 		}
-		if !c.dispatch(n, v) {
+		if !c.dispatch(n, v, len(line)) {
 			c.readErr = io.EOF
 			return
 		}
 	}
 }
 
-// dispatch acts on the verdict on line n: a valid message goes to the
-// SDK, an error is answered, a dropped message is logged. It returns
-// false once the connection is closed.
-func (c *stdioConn) dispatch(n int, v verdict) bool {
+// dispatch acts on the verdict on line n (of size bytes): a valid
+// message goes to the SDK (a request only while the SDK serves fewer than
+// the bounds allow, see admit), an error is answered, a dropped message
+// is logged. It returns false once the connection is closed.
+func (c *stdioConn) dispatch(n int, v verdict, size int) bool {
+	if req, ok := v.msg.(*jsonrpc.Request); ok && req.ID.IsValid() {
+		if ok, serving := c.admit(req.ID, size); !ok {
+			id, _ := json.Marshal(req.ID.Raw())
+			v = rejected(codeBusy, id, fmt.Sprintf("Server busy: %d requests are being served and not yet answered (at most %d, of %d MiB in all); read their answers, then send this one again", serving, maxInFlight, maxInFlightBytes>>20))
+		}
+	}
 	switch {
 	case v.msg != nil:
 		if req, ok := v.msg.(*jsonrpc.Request); ok && c.ext != nil && c.ext.intercept(c, req) {
@@ -165,6 +229,10 @@ func (c *stdioConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 
 // Write implements sdk.Connection.
 func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+	if r, ok := msg.(*jsonrpc.Response); ok {
+		// Written or not, the request is over.
+		defer c.answered(r.ID)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -340,5 +341,88 @@ func TestAuditMCPLargeMessage(t *testing.T) {
 	}
 	if len(s.seen) != 0 {
 		t.Fatalf("unexpected messages: %v", s.seen)
+	}
+}
+
+// TestAuditMCPEscapedVersion: "jsonrpc" is compared as the JSON string
+// it is, not as the bytes it was written in: "2\u002e0" is "2.0", and a
+// request carrying it is served (it was answered with Invalid Request).
+func TestAuditMCPEscapedVersion(t *testing.T) {
+	s := startRaw(t)
+	s.send(`{"jsonrpc":"2\u002e0","id":5,"method":"ping"}` + "\n")
+	if m := s.until("5"); m["result"] == nil {
+		t.Fatalf(`ping with "jsonrpc":"2\u002e0": %v`, m)
+	}
+	s.send(`{"jsonrpc" : "\u0032.0","id":6,"method":"ping"}` + "\n")
+	if m := s.until("6"); m["result"] == nil {
+		t.Fatalf(`ping with "jsonrpc":"\u0032.0": %v`, m)
+	}
+}
+
+// TestAuditMCPUnreadAnswers: a client that sends requests without reading
+// their answers does not make the server's memory grow without bound:
+// the server serves a bounded number at once and answers more with a
+// busy error, which waits, as every answer does, for the client to read.
+// Once the client reads, every request has exactly one answer (its
+// result, or the busy error) and the server serves the next request. On
+// the old code each request waited in a goroutine of its own: 100,000
+// unread pings held over 600 MB.
+func TestAuditMCPUnreadAnswers(t *testing.T) {
+	s := startRaw(t)
+	// Should the test fail while answers are unread, its clean-up (which
+	// waits for stdout to be read to its end) must not wait for ever.
+	t.Cleanup(func() {
+		go func() {
+			for range s.lines {
+			}
+		}()
+	})
+	const n = 100000
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"method":"ping"}`+"\n", i)
+			if b.Len() > 64<<10 || i == n-1 {
+				if _, err := io.WriteString(s.stdin, b.String()); err != nil {
+					return
+				}
+				b.Reset()
+			}
+		}
+	}()
+	// Nothing is read meanwhile: the server's answers fill the pipe.
+	const limit = 200 << 20
+	rss := func() int {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+		_, v, _ := strings.Cut(string(b), "VmRSS:")
+		kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.SplitN(v, "\n", 2)[0], "kB")))
+		return kb << 10
+	}
+	if poll(3*time.Second, func() bool { return rss() > limit }) {
+		t.Fatalf("with %d requests whose answers the client did not read, the server holds %d MiB (more than %d MiB)", n, rss()>>20, limit>>20)
+	}
+	answers, busy := map[string]bool{}, 0
+	for len(answers) < n {
+		m, raw := s.next()
+		if answers[string(raw)] {
+			t.Fatalf("request %s answered twice: %v", raw, m)
+		}
+		answers[string(raw)] = true
+		switch {
+		case errorCode(m) == -32000:
+			busy++
+		case m["result"] == nil:
+			t.Fatalf("ping %s: %v", raw, m)
+		}
+	}
+	<-sent
+	if busy == 0 {
+		t.Fatalf("no request of %d sent at once was answered busy", n)
+	}
+	s.send(`{"jsonrpc":"2.0","id":"after","method":"ping"}` + "\n")
+	if m := s.until(`"after"`); m["result"] == nil {
+		t.Fatalf("ping after the flood: %v", m)
 	}
 }

@@ -11,13 +11,21 @@ import (
 // auditBadLogMetas parse as JSON but are no logmeta a rotation writes: a
 // negative base (which made the log's size negative), an empty object
 // (which hid output.log.1 and reported nothing dropped), an older segment
-// starting after the newer one.
+// starting after the newer one, and offsets that the segments on disk
+// contradict.
 var auditBadLogMetas = map[string]string{
 	"negative-base":  `{"base":-999999999,"prev_base":0}`,
 	"empty-object":   `{}`,
 	"null":           `null`,
 	"prev-past-base": `{"base":6,"prev_base":9}`,
 	"negative-prev":  `{"base":6,"prev_base":-3}`,
+	// The segments on disk (6 bytes each) disagree: a base so large that
+	// the log's end overflowed to a negative size, an older segment said
+	// to hold 1000 bytes (which read its first line cut, and nothing
+	// dropped) or 3.
+	"base-overflows":     `{"base":9223372036854775807,"prev_base":0}`,
+	"older-past-its-end": `{"base":1000,"prev_base":0}`,
+	"older-cut-short":    `{"base":6,"prev_base":3}`,
 }
 
 // auditLogTask writes a finished task with a rotated log (older\n in

@@ -180,6 +180,9 @@ func LoadConfig(path string) (Config, error) {
 	if cfg.TmuxTimeout < Duration(MinTmuxTimeout) {
 		return cfg, Errorf(KindInvalid, "%s:%d: tmux_timeout must be at least %v; the default is %v", path, keys.line("tmux_timeout"), MinTmuxTimeout, tmuxctl.DefaultTimeout)
 	}
+	if cfg.TmuxTimeout > Duration(MaxTmuxTimeout) {
+		return cfg, Errorf(KindInvalid, "%s:%d: tmux_timeout must be at most %v (a start waiting longer for tmux would be taken for lost); the default is %v", path, keys.line("tmux_timeout"), MaxTmuxTimeout, tmuxctl.DefaultTimeout)
+	}
 	if cfg.Socket == "" {
 		cfg.Socket = "bgmux"
 	}
@@ -233,6 +236,12 @@ func plainNumber(s string) bool {
 // tmux calls that are merely slow (a busy server with thousands of
 // windows takes a few hundred milliseconds).
 const MinTmuxTimeout = time.Second
+
+// MaxTmuxTimeout is the largest tmux_timeout accepted: a start waits for
+// tmux before it records its window, and a task without a window record
+// for startingGrace is taken for lost (by list, and by restore, which
+// would record it lost and bring it back while its start still waits).
+const MaxTmuxTimeout = 20 * time.Second
 
 // MinLogSize is the smallest max_log_size accepted.
 const MinLogSize = 4096

@@ -155,3 +155,25 @@ func TestFindProjectConfig(t *testing.T) {
 		t.Fatalf("findProjectConfig(%s) = %q", plain, got)
 	}
 }
+
+// TestAuditTmuxTimeoutBelowStartingGrace: tmux_timeout stays well below
+// startingGrace, the time a task may be without a window record before
+// list and restore take it for lost. A longer tmux_timeout (it was
+// accepted without bound) let a start still waiting for tmux be recorded
+// lost, and restarted, by restore, and then the start that gave up
+// removed the task restore had just brought back.
+func TestAuditTmuxTimeoutBelowStartingGrace(t *testing.T) {
+	if MaxTmuxTimeout*3/2 > startingGrace {
+		t.Fatalf("MaxTmuxTimeout %v leaves too little of startingGrace %v for the rest of a start", MaxTmuxTimeout, startingGrace)
+	}
+	for _, text := range []string{"tmux_timeout: 60s\n", "tmux_timeout: 31s\n", "tmux_timeout: 1h\n"} {
+		p := writeConfig(t, text)
+		if _, err := LoadConfig(p); err == nil || KindOf(err) != KindInvalid || !strings.Contains(err.Error(), ":1: tmux_timeout must be at most") {
+			t.Errorf("LoadConfig(%q) = %v, want invalid_input: tmux_timeout must be at most ...", text, err)
+		}
+	}
+	p := writeConfig(t, "tmux_timeout: 20s\n")
+	if cfg, err := LoadConfig(p); err != nil || cfg.TmuxTimeout != Duration(20*time.Second) {
+		t.Errorf("tmux_timeout: 20s: %v %v", cfg.TmuxTimeout, err)
+	}
+}

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -70,10 +71,15 @@ func (s *Store) logSegments(id string) (logSegments, error) {
 		if err := readJSON(s.Path(id, LogMetaFile), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return logSegments{}, err
 		}
-		prevIno, prev, _ := fileStat(s.Path(id, PrevLogFile))
+		prevIno, prev, prevErr := fileStat(s.Path(id, PrevLogFile))
 		curIno, cur, _ := fileStat(s.Path(id, LogFile))
 		consistent := meta.CurIno == 0 || meta.CurIno == curIno && (meta.PrevIno == 0 || meta.PrevIno == prevIno)
 		if consistent || attempt >= 50 {
+			if prevErr == nil && meta.Base > 0 && meta.PrevBase+prev != meta.Base {
+				// The older segment is what output.log was when it
+				// rotated: it ends where the newer one begins.
+				return logSegments{}, s.logMetaContradicted(id, fmt.Sprintf("its older segment would end at %d (prev_base %d, output.log.1 holds %d bytes), not at its base %d", meta.PrevBase+prev, meta.PrevBase, prev, meta.Base))
+			}
 			return logSegments{meta: meta, prevSize: prev, size: cur}, nil
 		}
 		// The writer is between writing logmeta and its renames.
@@ -200,4 +206,12 @@ func min64(a, b int64) int64 {
 		return a
 	}
 	return b
+}
+
+// logMetaContradicted is the error of a logmeta that the log's files
+// contradict: as damaged as one that does not parse.
+func (s *Store) logMetaContradicted(id, why string) error {
+	path := s.Path(id, LogMetaFile)
+	data, _ := readSmallFile(path)
+	return &CorruptError{Path: path, Err: invalidf("%s", why), data: data}
 }

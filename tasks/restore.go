@@ -94,8 +94,11 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		srv := servers[taskSocket(t)]
 		res := RestoreResult{ID: t.ID, Name: t.Name, Task: t}
 		hadWindow := t.window != nil
-		if hadWindow && !srv.owns(t.window.Pane, t.ID) {
-			t.window = nil // gone, or its id now names another pane
+		if hadWindow && srv.answered && !srv.owns(t.window.Pane, t.ID) {
+			// Gone, or its id now names another pane. (A server that did
+			// not answer says nothing about its panes: the record stays,
+			// and a restart in it fails cleanly, asking tmux again.)
+			t.window = nil
 		}
 		if t.exitFromHistory {
 			// Its supervisor died between the history and the exit
@@ -159,6 +162,9 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	unlock()
 
 	for sock, srv := range servers {
+		if !srv.answered || len(srv.mark) == 0 {
+			continue // nothing to mark, or a server that would not answer
+		}
 		if err := m.onSocket(sock).Tmux.SetWindowsState(ctx, srv.mark, "lost"); err != nil {
 			m.Store.Warnings = append(m.Store.Warnings, fmt.Sprintf("restore: mark %d windows lost (%s...): %v", len(srv.mark), srv.mark[0], err))
 		}
@@ -166,6 +172,11 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	for _, i := range toRestart {
 		res := &results[i]
 		t := res.Task
+		if !servers[taskSocket(t)].answered {
+			// Each restart would wait for it again, to fail the same way.
+			res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: its tmux server did not answer (see the warning); run bgmux restore again once it does"
+			continue
+		}
 		if t.window == nil {
 			// Its window record is stale (the pane is gone, or its id
 			// now names another task's pane): drop it so that Restart,
@@ -281,6 +292,11 @@ func lostReason(t *Task, srv *serverView, hadWindow bool) string {
 		return "host rebooted"
 	case t.run == nil && hadWindow && t.window != nil && t.window.BootID != boot:
 		return "host rebooted"
+	case !srv.answered && t.run == nil:
+		// What tmux shows is unknown: only the records speak.
+		return "supervisor never started"
+	case !srv.answered:
+		return "supervisor gone"
 	case !srv.running:
 		return "tmux server gone"
 	case t.window == nil:
@@ -293,9 +309,12 @@ func lostReason(t *Task, srv *serverView, hadWindow bool) string {
 
 // serverView is one tmux server's panes as restore found them.
 type serverView struct {
-	running bool
-	panes   map[string]string // pane id -> task id of its window
-	mark    []string          // panes to mark lost
+	// answered is false when the server did not answer (stopped, hung):
+	// then nothing is known of its panes, and nothing is judged from them.
+	answered bool
+	running  bool
+	panes    map[string]string // pane id -> task id of its window
+	mark     []string          // panes to mark lost
 }
 
 func (v *serverView) owns(pane, id string) bool { return v.panes[pane] == id }
@@ -308,6 +327,7 @@ func (m *Manager) viewServer(ctx context.Context, socket string) *serverView {
 		m.Store.Warnings = append(m.Store.Warnings, "restore: list tmux panes: "+err.Error())
 		return v
 	}
+	v.answered = true
 	v.running = len(panes) > 0 || srv.Running(ctx)
 	for _, p := range panes {
 		v.panes[p.Pane] = p.TaskID

@@ -178,12 +178,17 @@ func tmuxID(s string, sigil byte) bool {
 }
 
 // validate checks logmeta. It exists only after a rotation, which starts
-// output.log at the end of the older segment: Base is above 0, and the
-// older segment starts at PrevBase, from 0 to below Base.
+// output.log at the end of the older segment: Base is above 0 (and below
+// maxLogOffset, so that the log's end cannot overflow), and the older
+// segment starts at PrevBase, from 0 to below Base. That the segments on
+// disk agree (the older one ends at Base) is checked where their sizes
+// are read (logSegments).
 func (m *LogMeta) validate(string) error {
 	switch {
 	case m.Base <= 0:
 		return invalidf("its base is %d; a rotated log starts above 0", m.Base)
+	case m.Base > maxLogOffset:
+		return invalidf("its base is %d, more than any log can have held (%d)", m.Base, int64(maxLogOffset))
 	case m.PrevBase < 0 || m.PrevBase >= m.Base:
 		return invalidf("its prev_base %d is not from 0 to below its base %d", m.PrevBase, m.Base)
 	}
@@ -197,6 +202,11 @@ func (l *LogLoss) validate(string) error {
 	}
 	return nil
 }
+
+// maxLogOffset bounds a log's logical offsets: 4 EiB, far beyond what
+// any task writes, and far enough below the int64 limit that adding a
+// segment's size cannot overflow.
+const maxLogOffset = 1 << 62
 
 // errMessage is err's text without a trailing period, for quoting.
 func errMessage(err error) string { return strings.TrimSuffix(err.Error(), ".") }

@@ -15,9 +15,16 @@ const CommandLimit = 16364
 
 // commandBudget is how many argument bytes bgmux puts in one invocation:
 // the limit with a quarter to spare, so another tmux version's slightly
-// different framing cannot make a list fail (about 550 kill-window
-// commands per call).
+// different framing cannot make a list fail (room for about 550
+// kill-window commands, of which maxListCommands go in one call).
 const commandBudget = 12 * 1024
+
+// maxListCommands bounds how many commands one invocation carries,
+// however short they are: tmux's deadline (Timeout) is per invocation,
+// and tmux takes its time per command (killing a window ends its
+// processes): on a loaded machine a list of 550 kill-window took over
+// 5 s, 64 of them under a second.
+const maxListCommands = 64
 
 // argBytes is what args cost in tmux's command message.
 func argBytes(args []string) int {
@@ -29,21 +36,23 @@ func argBytes(args []string) int {
 }
 
 // batches joins cmds (each one tmux command, no ";" between its words)
-// into command lists of at most budget argument bytes each, in order. A
+// into command lists of at most budget argument bytes and
+// maxListCommands commands each, in order. A
 // command too long for any invocation is an error naming it.
 func batches(cmds [][]string, budget int) ([][]string, error) {
 	var out [][]string
 	var cur []string
-	curSize := 0
+	curSize, n := 0, 0 // n: commands in cur
 	for _, c := range cmds {
 		size := argBytes(c)
 		if size > CommandLimit {
 			return nil, fmt.Errorf("tmuxctl: tmux %s is %d bytes long, more than the %d bytes tmux can take in one command", firstCommand(c), size, CommandLimit)
 		}
-		if len(cur) > 0 && curSize+2+size > budget {
+		if len(cur) > 0 && (curSize+2+size > budget || n == maxListCommands) {
 			out = append(out, cur)
-			cur, curSize = nil, 0
+			cur, curSize, n = nil, 0, 0
 		}
+		n++
 		if len(cur) > 0 {
 			cur = append(cur, ";")
 			curSize += 2

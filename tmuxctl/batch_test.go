@@ -3,6 +3,7 @@ package tmuxctl
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -149,4 +150,32 @@ func flatten(cmds [][]string) []string {
 		out = append(out, c...)
 	}
 	return out
+}
+
+// TestAuditBatchesFewCommandsPerCall: a command list holds at most
+// maxListCommands commands, however short they are. tmux's deadline is
+// per call, and tmux takes a while per window it kills: on a loaded
+// machine one call of 550 kill-window commands (all the bytes allowed
+// fit) took over 5 s, so rm of many tasks failed as if tmux had stopped
+// answering.
+func TestAuditBatchesFewCommandsPerCall(t *testing.T) {
+	cmds := make([][]string, 1000)
+	for i := range cmds {
+		cmds[i] = []string{"kill-window", "-t", "@" + strconv.Itoa(i)}
+	}
+	lists, err := batches(cmds, commandBudget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, l := range lists {
+		n := countCommands(l)
+		if n > maxListCommands {
+			t.Fatalf("a list of %d commands, more than %d", n, maxListCommands)
+		}
+		total += n
+	}
+	if total != len(cmds) || len(lists) != (len(cmds)+maxListCommands-1)/maxListCommands {
+		t.Fatalf("%d commands in %d lists, want %d in %d", total, len(lists), len(cmds), (len(cmds)+maxListCommands-1)/maxListCommands)
+	}
 }
