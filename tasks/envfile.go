@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // An env file gives a task's environment without putting the values on
@@ -42,7 +43,9 @@ func readEnvFile(dir, path string, lookup func(string) (string, bool)) ([]envVar
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a named pipe nobody writes must not hang start
+	// (it is refused below, as anything but a regular file is).
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Errorf(KindInvalid, "env file %s does not exist; give a file of KEY=VALUE lines", path)
@@ -52,6 +55,8 @@ func readEnvFile(dir, path string, lookup func(string) (string, bool)) ([]envVar
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, Errorf(KindInvalid, "env file %s is a directory; give a file of KEY=VALUE lines", path)
+	} else if err == nil && !st.Mode().IsRegular() {
+		return nil, Errorf(KindInvalid, "env file %s is not a regular file (a pipe, socket or device); give a file of KEY=VALUE lines", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxEnvFile+1))
 	if err != nil {
