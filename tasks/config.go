@@ -171,6 +171,9 @@ func LoadConfig(path string) (Config, error) {
 			return cfg, Errorf(KindInvalid, "config file %s:%d: a second YAML document (after ---), which bgmux would ignore; keep the whole config in one document", path, extra.Content[0].Line)
 		}
 	}
+	if err := tmuxctl.CheckSocketName(cfg.Socket); err != nil {
+		return cfg, Errorf(KindInvalid, "%s:%d: socket: %v", path, keys.line("socket"), err)
+	}
 	if cfg.HistoryLimit < 0 || cfg.HistoryLimit > math.MaxInt32 {
 		return cfg, Errorf(KindInvalid, "%s:%d: history_limit must be >= 0 and at most %d (tmux's limit)", path, keys.line("history_limit"), math.MaxInt32)
 	}

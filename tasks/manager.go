@@ -38,6 +38,9 @@ func NewManager(cfg Config) (*Manager, error) {
 	if s := os.Getenv("BGMUX_SOCKET"); s != "" {
 		socket = s
 	}
+	if err := tmuxctl.CheckSocketName(socket); err != nil {
+		return nil, Errorf(KindInvalid, "%v: set BGMUX_SOCKET (or socket: in the config) to a plain name", err)
+	}
 	srv := tmuxctl.New(socket)
 	if cfg.HistoryLimit > 0 {
 		srv.HistoryLimit = int(cfg.HistoryLimit)

@@ -3,6 +3,8 @@ package tasks
 import (
 	"fmt"
 	"strings"
+
+	"github.com/bgmux/bgmux/tmuxctl"
 )
 
 // Every sidecar is checked for shape when it is read (readJSON calls
@@ -57,6 +59,9 @@ func (s *Spec) validate(dirID string) error {
 	}
 	if err := ValidateGroup(s.Group); err != nil {
 		return invalidf("its group is invalid: %v", errMessage(err))
+	}
+	if err := tmuxctl.CheckSocketName(s.Socket); err != nil {
+		return invalidf("its socket is invalid: %v", err)
 	}
 	switch {
 	case s.Command != nil && len(s.Argv) > 0:
@@ -159,6 +164,9 @@ func (w *WindowRecord) validate(string) error {
 		return invalidf("its session_id %q is not a tmux session id ($N)", w.SessionID)
 	case w.PanePID < 0:
 		return invalidf("its pane_pid is %d, below 0", w.PanePID)
+	}
+	if err := tmuxctl.CheckSocketName(w.Socket); err != nil {
+		return invalidf("its socket is invalid: %v", err)
 	}
 	return nil
 }
