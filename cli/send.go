@@ -12,13 +12,15 @@ func sendCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "send",
 		Usage: "type TEXT and Enter into the task's terminal, or press named keys (--key C-c)",
-		Description: "TEXT is typed literally, then Enter (unless --no-enter); several words are joined with\n" +
-			"spaces. --key presses a key in tmux's syntax (Enter, Escape, Tab, Up, C-c, M-x, F5, ...)\n" +
-			"after the text; repeat it for several keys. Put TEXT that starts with - after --.",
+		Description: "TEXT is typed literally, then Enter (unless --no-enter or --key); several words are joined\n" +
+			"with spaces. --key presses a key in tmux's syntax (Enter, Escape, Tab, Up, C-c, M-x, F5, ...)\n" +
+			"right after the text, with no Enter between (send sh 'git chec' --key Tab completes);\n" +
+			"repeat it for several keys, and add --key Enter where Enter is wanted. Put TEXT that\n" +
+			"starts with - after --.",
 		ArgsUsage: "TASK [TEXT]",
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "no-enter", Usage: "do not press Enter after TEXT"},
-			&ucli.StringSliceFlag{Name: "key", Usage: "press this named key after the text (repeatable)"},
+			&ucli.StringSliceFlag{Name: "key", Usage: "press this named key right after the text, instead of Enter (repeatable)"},
 			jsonFlag,
 		},
 		Action: func(c *ucli.Context) error {
@@ -43,7 +45,8 @@ func sendCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			opts := tasks.SendOptions{Text: text, Enter: text != "" && !c.Bool("no-enter"), Keys: keys}
+			// Keys follow the text directly: Enter only when no key is named.
+			opts := tasks.SendOptions{Text: text, Enter: text != "" && len(keys) == 0 && !c.Bool("no-enter"), Keys: keys}
 			if err := m.Send(c.Context, t, opts); err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ func (s *Server) addIOTools() {
 	}, s.waitTask)
 	addTool(s, &sdk.Tool{
 		Name: "send_input",
-		Description: "Type into a task's terminal as a person at the keyboard would: text (followed by Enter unless enter=false) for a prompt, REPL or interactive program, and/or named keys such as C-c to interrupt it. " +
+		Description: "Type into a task's terminal as a person at the keyboard would: text (followed by Enter unless enter=false or key is given) for a prompt, REPL or interactive program, and/or named keys such as C-c to interrupt it. " +
 			"Then use wait_task with for, or read_output with new=true, to see the response. A finished task cannot take input.",
 		InputSchema:  inputSchema[SendInput](nil),
 		OutputSchema: outputSchema[SendResult](),
@@ -131,7 +131,8 @@ func (s *Server) sendInput(c *call, in SendInput) (*reply, error) {
 			return nil, err
 		}
 	}
-	enter := in.Text != "" && (in.Enter == nil || *in.Enter)
+	// Keys follow the text directly: Enter by default only without keys.
+	enter := in.Text != "" && (in.Enter == nil && len(keys) == 0 || in.Enter != nil && *in.Enter)
 	t, err := c.m.Get(in.Task)
 	if err != nil {
 		return nil, err

@@ -66,8 +66,8 @@ type WaitInput struct {
 type SendInput struct {
 	Task  string `json:"task" jsonschema:"The task: its id (bg-...), its name, or a unique id prefix."`
 	Text  string `json:"text,omitempty" jsonschema:"Text typed literally into the task's terminal (no key names are interpreted)."`
-	Enter *bool  `json:"enter,omitempty" jsonschema:"Press Enter after text. Default true when text is given."`
-	Key   string `json:"key,omitempty" jsonschema:"Named keys pressed after the text, in tmux's syntax, separated by spaces: e.g. 'C-c' (interrupt, like Ctrl-C), 'Escape', 'Up Enter', 'Tab', 'M-x', 'F5', or one character."`
+	Enter *bool  `json:"enter,omitempty" jsonschema:"Press Enter after text, before key. Default: true when text is given without key, false with key (the keys then follow the text directly, e.g. text 'git chec' with key 'Tab' completes)."`
+	Key   string `json:"key,omitempty" jsonschema:"Named keys pressed right after the text (no Enter between unless enter=true; add 'Enter' here where wanted), in tmux's syntax, separated by spaces: e.g. 'C-c' (interrupt, like Ctrl-C), 'Escape', 'Up Enter', 'Tab', 'M-x', 'F5', or one character."`
 }
 
 // StopInput is the input of stop_task.
