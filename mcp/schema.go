@@ -131,6 +131,16 @@ func startSchema() *jsonschema.Schema {
 	}
 }
 
+// sendSchema is send_input's output schema: bgmux send --json, or with
+// wait_for the wait result.
+func sendSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{
+		Type:        "object",
+		Description: "sent and the task; with wait_for, the wait result (as wait_task's) for the answer to what was sent.",
+		AnyOf:       []*jsonschema.Schema{outputSchema[SendResult](), outputSchema[WaitResult]()},
+	}
+}
+
 // expected describes a tool's arguments for a model that got them wrong:
 // "task (string, required), tail (integer)".
 func expected(s *jsonschema.Schema) string {
