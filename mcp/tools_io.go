@@ -102,33 +102,49 @@ func (s *Server) waitTask(c *call, in WaitInput) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case in.Reader != "" && !in.New:
-		return nil, tasks.Errorf(tasks.KindInvalid, "reader goes with new=true")
-	case (in.New || in.SinceOffset != nil) && w.re == nil:
-		return nil, tasks.Errorf(tasks.KindInvalid, "new and since_offset go with for: they choose which output it looks at")
-	case in.New && in.SinceOffset != nil:
-		return nil, tasks.Errorf(tasks.KindInvalid, "give new or since_offset, not both")
-	case in.SinceOffset != nil && *in.SinceOffset < 0:
-		return nil, tasks.Errorf(tasks.KindInvalid, "since_offset must be 0 or more (a log offset from read_output or a wait result)")
+	if err := checkWaitFrom(in, w); err != nil {
+		return nil, err
 	}
 	t, err := c.m.Get(in.Task)
 	if err != nil {
 		return nil, err
 	}
+	if w.from, err = s.waitFrom(c, t, in); err != nil {
+		return nil, err
+	}
+	return w.wait(c, t, w.timeout)
+}
+
+// checkWaitFrom checks wait_task's new, reader and since_offset.
+func checkWaitFrom(in WaitInput, w *waitArgs) error {
+	switch {
+	case in.Reader != "" && !in.New:
+		return tasks.Errorf(tasks.KindInvalid, "reader goes with new=true")
+	case (in.New || in.SinceOffset != nil) && w.re == nil:
+		return tasks.Errorf(tasks.KindInvalid, "new and since_offset go with for: they choose which output it looks at")
+	case in.New && in.SinceOffset != nil:
+		return tasks.Errorf(tasks.KindInvalid, "give new or since_offset, not both")
+	case in.SinceOffset != nil && *in.SinceOffset < 0:
+		return tasks.Errorf(tasks.KindInvalid, "since_offset must be 0 or more (a log offset from read_output or a wait result)")
+	}
+	return nil
+}
+
+// waitFrom is the log offset wait_task's matching line must begin at or
+// after: the reader's cursor with new (the session's own by default; it
+// is not moved), since_offset, or 0.
+func (s *Server) waitFrom(c *call, t *tasks.Task, in WaitInput) (int64, error) {
 	switch {
 	case in.New:
 		reader := in.Reader
 		if reader == "" {
 			reader = s.readerFor(c.req.Session)
 		}
-		if w.from, err = c.m.ReaderOffset(t, reader); err != nil {
-			return nil, err
-		}
+		return c.m.ReaderOffset(t, reader)
 	case in.SinceOffset != nil:
-		w.from = *in.SinceOffset
+		return *in.SinceOffset, nil
 	}
-	return w.wait(c, t, w.timeout)
+	return 0, nil
 }
 
 // wait is wait_task's wait on t for at most timeout (the wait's own
@@ -261,23 +277,17 @@ func (w *waitArgs) reply(res *tasks.WaitResult, v *WaitResult) *reply {
 
 // progress reports a wait's progress to a client that asked for it (a
 // progress token in the call), at most once a second: some clients extend
-// a call's time limit on progress.
+// a call's time limit on progress, and cancel a call without it.
 func (c *call) progress() func(time.Duration, string) {
-	tok := c.req.Params.GetProgressToken()
-	if tok == nil || c.req.Session == nil {
+	if c.beat == nil {
 		return nil
 	}
-	last := time.Duration(0)
 	return func(elapsed time.Duration, line string) {
-		if elapsed-last < time.Second {
-			return
-		}
-		last = elapsed
 		msg := fmt.Sprintf("waited %.0fs", elapsed.Seconds())
 		if line != "" {
 			msg += "; latest output: " + line
 		}
-		c.req.Session.NotifyProgress(c.ctx, &sdk.ProgressNotificationParams{ProgressToken: tok, Progress: elapsed.Seconds(), Message: msg})
+		c.beat.send(c, msg, false)
 	}
 }
 
