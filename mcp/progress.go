@@ -24,6 +24,7 @@ type heartbeat struct {
 	last  time.Time // when progress was last sent
 	value float64   // the last progress value sent (it must increase)
 	doing string    // what the call is doing, for the plain beats
+	own   bool      // the call sends its own progress (a wait)
 	done  bool      // the call has returned: nothing more is sent
 	stop  chan struct{}
 	ended chan struct{}
@@ -52,7 +53,13 @@ func startHeartbeat(c *call, tool string) func() {
 				return
 			case <-tick.C:
 				b.mu.Lock()
-				due, doing := time.Since(b.last) >= beatInterval, b.doing
+				// A call with its own progress gets the plain beat only
+				// when its own falls silent.
+				gap := beatInterval
+				if b.own {
+					gap = 2 * beatInterval
+				}
+				due, doing := time.Since(b.last) >= gap, b.doing
 				b.mu.Unlock()
 				if due {
 					b.send(c, fmt.Sprintf("%s (%.0fs)", doing, time.Since(b.start).Seconds()), true)

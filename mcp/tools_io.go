@@ -282,6 +282,9 @@ func (c *call) progress() func(time.Duration, string) {
 	if c.beat == nil {
 		return nil
 	}
+	c.beat.mu.Lock()
+	c.beat.own = true
+	c.beat.mu.Unlock()
 	return func(elapsed time.Duration, line string) {
 		msg := fmt.Sprintf("waited %.0fs", elapsed.Seconds())
 		if line != "" {
