@@ -230,7 +230,8 @@ func (s *Server) stopTask(c *call, in StopInput) (*reply, error) {
 	if signal == "" {
 		signal = "TERM"
 	}
-	if _, _, err := tasks.ParseSignal(signal); err != nil {
+	_, sigName, err := tasks.ParseSignal(signal)
+	if err != nil {
 		return nil, err
 	}
 	t, err := c.m.Get(in.Task)
@@ -241,7 +242,7 @@ func (s *Server) stopTask(c *call, in StopInput) (*reply, error) {
 	if grace < 0 {
 		grace = time.Duration(c.m.Config.StopGrace)
 	}
-	c.working("stopping %s (%s): SIG%s sent, SIGKILL after %s if it is still running", t.Name, t.ID, strings.TrimPrefix(strings.ToUpper(signal), "SIG"), grace)
+	c.working("stopping %s (%s): %s sent, SIGKILL after %s if it is still running", t.Name, t.ID, sigName, grace)
 	c.s.watch.asked(t)
 	ctx, cancel := c.lasting()
 	defer cancel()
