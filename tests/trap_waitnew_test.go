@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // twReport is the part of a wait result these tests read.
@@ -85,4 +86,27 @@ func TestTrapWaitNewOutputOnly(t *testing.T) {
 		t.Fatalf("wait_task new=true matched old output at %v (last seen at %d)", n.Offset, *b.Offset)
 	}
 	e.must("send", "py", "exit()")
+}
+
+// TestTrapWaitNewBackground: a wait_task with since_offset answered with
+// a handle (the MCP Tasks extension) looks from the same offset: the line
+// before it does not complete the handle, the next one does.
+func TestTrapWaitNewBackground(t *testing.T) {
+	e := newEnv(t)
+	e.start("--name", "ticks", "--", "sh", "-c", "echo tick; read x; echo tick; sleep 30")
+	first := twDecode(t, "wait", e.must("wait", "ticks", "--for", "^tick$", "--timeout", "20s", "--json"))
+	c := rawConnect(t, e)
+	h, _ := c.callTool("wait_task", map[string]any{"task": "ticks", "for": "^tick$", "since_offset": *first.Offset + 1, "timeout_s": 30}, true)
+	if h.ResultType != "task" || h.Status != "working" {
+		t.Fatalf("wait_task since_offset past the only tick: %+v, want a working handle", h)
+	}
+	e.must("send", "ticks", "go")
+	done := c.pollHandle(h.TaskID, 20*time.Second)
+	res := decode[toolResult](t, "result", done.Result)
+	var r twReport
+	mcpDecode(t, res.StructuredContent, &r)
+	if !r.Matched || r.Offset == nil || *r.Offset <= *first.Offset {
+		t.Fatalf("the background wait matched %+v, want the tick after offset %d", res.StructuredContent, *first.Offset)
+	}
+	e.must("kill", "ticks")
 }
