@@ -31,6 +31,10 @@ func waitCommand(stdio IO) *ucli.Command {
 			"(128+n for signal n; 1 for a lost task). With --for, it returns 0 and prints the first line of\n" +
 			"the current run's output that matches REGEX (lines printed before the wait count too); a task\n" +
 			"that ends first gives its own status, or 1 if that was 0. A timeout gives 124.\n" +
+			"--new (with --for) looks only at output the reader (--reader, default \"default\") of\n" +
+			"logs --new has not read yet, and --since-offset N only at output from log offset N on (an\n" +
+			"offset from logs --json or wait --json): an earlier line never matches. wait does not move\n" +
+			"the reader's cursor. To type a line and wait for its answer, use send TASK TEXT --wait-for.\n" +
 			"With --any TASK..., it returns when the current run of the first of the tasks ends, with that\n" +
 			"task's status, and prints (or with --json returns as \"task\") the task that ended.",
 		ArgsUsage: "TASK | --any TASK...",
@@ -38,6 +42,9 @@ func waitCommand(stdio IO) *ucli.Command {
 			&ucli.BoolFlag{Name: "any", Usage: "wait until the first of several TASKs ends; print which (its status is wait's)"},
 			&ucli.StringFlag{Name: "for", Usage: "wait for an output line matching this regular expression (RE2 syntax)"},
 			&ucli.StringFlag{Name: "timeout", Usage: "give up after this long (e.g. 30s, 2m): exit status 124"},
+			&ucli.BoolFlag{Name: "new", Usage: "with --for: only output the reader of logs --new has not read yet (the cursor stays)"},
+			&ucli.StringFlag{Name: "reader", Usage: "with --new: the reader whose cursor it starts from (default \"default\")"},
+			&ucli.Int64Flag{Name: "since-offset", Usage: "with --for: only output from this log offset on (from logs --json or wait --json)"},
 			jsonFlag,
 		},
 		Action: func(c *ucli.Context) error {
@@ -45,12 +52,23 @@ func waitCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return err
 			}
+			if err := spec.parseFrom(c); err != nil {
+				return err
+			}
 			if c.Bool("any") {
+				if spec.fromSet {
+					return &usageError{msg: "--new and --since-offset do not go with --any"}
+				}
 				return spec.waitAny(c, stdio)
 			}
 			m, t, err := oneTask(c)
 			if err != nil {
 				return err
+			}
+			if spec.newReader != "" {
+				if spec.from, err = m.ReaderOffset(t, spec.newReader); err != nil {
+					return err
+				}
 			}
 			res, err := spec.wait(c, stdio, m, t, 0)
 			if err != nil {
@@ -67,6 +85,45 @@ type waitSpec struct {
 	pattern string
 	timeout time.Duration
 	asJSON  bool
+	// from is the log offset output must begin at or after to count
+	// (--since-offset, --new's cursor, send's log end); fromSet says one
+	// of those flags was given, newReader is --new's reader.
+	from      int64
+	fromSet   bool
+	newReader string
+}
+
+// parseFrom reads wait's --new, --reader and --since-offset, which need
+// --for and exclude each other.
+func (s *waitSpec) parseFrom(c *ucli.Context) error {
+	isNew, since := c.Bool("new"), c.IsSet("since-offset")
+	if c.IsSet("reader") && !isNew {
+		return &usageError{msg: "--reader goes with --new"}
+	}
+	if !isNew && !since {
+		return nil
+	}
+	s.fromSet = true
+	switch {
+	case isNew && since:
+		return &usageError{msg: "give --new or --since-offset, not both"}
+	case s.re == nil:
+		return &usageError{msg: "--new and --since-offset go with --for REGEX: they choose which output it looks at"}
+	case since:
+		s.from = c.Int64("since-offset")
+		if s.from < 0 {
+			return &usageError{msg: "--since-offset must be 0 or more (a log offset from logs --json or wait --json)"}
+		}
+		return nil
+	}
+	s.newReader = tasks.DefaultReader
+	if c.IsSet("reader") {
+		s.newReader = c.String("reader")
+		if err := tasks.ValidateReader(s.newReader); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseWait validates the regex flag forFlag and --timeout, before
@@ -104,7 +161,7 @@ func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Ta
 	defer stop()
 	p := newProgress(stdio, s.asJSON)
 	// start --wait-for (which asks for a tail) is a ready check.
-	opts := tasks.WaitOptions{For: s.re, Timeout: s.timeout, Tail: tail, Ready: tail > 0}
+	opts := tasks.WaitOptions{For: s.re, From: s.from, Timeout: s.timeout, Tail: tail, Ready: tail > 0}
 	if p != nil {
 		opts.Progress = p.update
 	}

@@ -3,6 +3,7 @@
 package mcp
 
 import (
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -59,6 +60,9 @@ type watcher struct {
 type watched struct {
 	run     int
 	session *sdk.ServerSession
+	// asked is the run the agent asked to end (stop_task, restart_task),
+	// 0 if none: its end is expected, not a failure to warn about.
+	asked int
 }
 
 func newWatcher(s *Server, interval time.Duration) *watcher {
@@ -83,6 +87,16 @@ func (w *watcher) add(ss *sdk.ServerSession, t *tasks.Task) {
 	if !w.started {
 		w.started = true
 		go w.loop()
+	}
+}
+
+// asked notes that the agent asked to end the current run of the task
+// (a stop or a restart through this server), when it is watched.
+func (w *watcher) asked(t *tasks.Task) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if wt := w.tasks[t.ID]; wt != nil {
+		wt.asked = max(t.Runs, 1)
 	}
 }
 
@@ -160,7 +174,13 @@ func (w *watcher) check() {
 				}
 				break
 			}
-			if err := wt.session.Log(w.s.ctx, exitNotice(ev)); err != nil {
+			w.mu.Lock()
+			asked := wt.asked == ev.Run
+			w.mu.Unlock()
+			// A run ended by bgmux stop (from the agent's shell, say)
+			// leaves the stop mark until the next restart.
+			asked = asked || ev.Run == t.Runs && !t.Live() && fileExists(m.Store.Path(id, tasks.StopFile))
+			if err := wt.session.Log(w.s.ctx, exitNotice(ev, asked)); err != nil {
 				// The session is gone: nobody to tell.
 				w.remove(id)
 				break
@@ -218,12 +238,18 @@ func endedWords(ev *ExitEvent) string {
 	return "was lost (its supervisor ended without recording an exit)"
 }
 
-// exitNotice is the log notification for ev: level info for exit 0,
-// warning for any other end.
-func exitNotice(ev *ExitEvent) *sdk.LoggingMessageParams {
+// exitNotice is the log notification for ev: level info for exit 0 and
+// for an end that was asked for (asked: a stop or restart), warning for
+// any other end.
+func exitNotice(ev *ExitEvent, asked bool) *sdk.LoggingMessageParams {
 	level := sdk.LoggingLevel("warning")
-	if ev.State == tasks.Exited && ev.ExitStatus == 0 {
+	if asked && ev.State != tasks.Lost || ev.State == tasks.Exited && ev.ExitStatus == 0 {
 		level = "info"
 	}
 	return &sdk.LoggingMessageParams{Level: level, Logger: "bgmux", Data: ev}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -22,13 +22,35 @@ type reply struct {
 }
 
 // okResult is the tool result for r: a text content holding the summary
-// and the JSON document, and the same document as structured content
-// (set by the SDK from the value, and checked against the output schema).
+// and the JSON document (r.hinted), and the same document as structured
+// content (set by the SDK from r.hinted, and checked against the output
+// schema).
 func okResult(r *reply) *sdk.CallToolResult {
 	return &sdk.CallToolResult{
 		IsError: r.failed,
-		Content: []sdk.Content{&sdk.TextContent{Text: r.summary + "\n\n" + jsonText(r.value)}},
+		Content: []sdk.Content{&sdk.TextContent{Text: r.summary + "\n\n" + string(r.hinted())}},
 	}
+}
+
+// hintField is the one field a tool's structured result adds to the
+// CLI's --json document: the summary, with its advice on what to do next.
+// Some clients (Claude Code) show the model only the structured result of
+// a successful call, not its text.
+const hintField = "hint"
+
+// hinted is r's document with the summary added as hint, as the last
+// field: the document the result carries.
+func (r *reply) hinted() json.RawMessage {
+	doc := jsonText(r.value)
+	hint := jsonText(r.summary)
+	if r.summary == "" || !strings.HasSuffix(doc, "}") {
+		return json.RawMessage(doc)
+	}
+	body := strings.TrimSuffix(doc, "}")
+	if strings.TrimSpace(body) != "{" {
+		body += ","
+	}
+	return json.RawMessage(body + `"` + hintField + `":` + hint + "}")
 }
 
 // jsonText is v as one line of JSON. Invalid UTF-8 in strings becomes

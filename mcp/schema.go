@@ -131,6 +131,28 @@ func startSchema() *jsonschema.Schema {
 	}
 }
 
+// sendSchema is send_input's output schema: bgmux send --json, or with
+// wait_for the wait result.
+func sendSchema() *jsonschema.Schema {
+	return &jsonschema.Schema{
+		Type:        "object",
+		Description: "sent and the task; with wait_for, the wait result (as wait_task's) for the answer to what was sent.",
+		AnyOf:       []*jsonschema.Schema{outputSchema[SendResult](), outputSchema[WaitResult]()},
+	}
+}
+
+// addHint declares the hint field (see hintField) in an output schema,
+// in each of its alternatives.
+func addHint(s *jsonschema.Schema) {
+	for _, alt := range s.AnyOf {
+		addHint(alt)
+	}
+	if s.Properties != nil {
+		s.Properties[hintField] = &jsonschema.Schema{Type: "string",
+			Description: "What the result means and what to do next, in words (the text content's summary). bgmux adds it to the CLI's --json document."}
+	}
+}
+
 // expected describes a tool's arguments for a model that got them wrong:
 // "task (string, required), tail (integer)".
 func expected(s *jsonschema.Schema) string {

@@ -62,9 +62,11 @@ type Server struct {
 
 // instructions tell the client's model what the server is for.
 const instructions = `bgmux runs commands in the background, each in its own tmux window, with exact exit codes and complete output kept on disk.
+The tools are named here as the server names them; clients prefix them with the server's name: start_task is mcp__bgmux__start_task in Claude Code and bgmux_start_task in OpenCode.
 Use start_task for anything long-running (dev servers, watchers, builds, test suites, REPLs) instead of running it in the foreground or with '&'.
 Never sleep to wait for a task: pass wait_for to start_task, or call wait_task (for a line of output, or for the end of the run).
 Use read_output with new=true to get only the output you have not seen yet. get_task shows the state and exit code.
+Every result carries hint: what to know and do next, in words.
 A person can watch or type into any task with the command in its tmux.attach field. Tasks outlive this session; a log notification is sent when a task started here ends.`
 
 // New returns a server for m. Close it when done (Run and Serve do).
@@ -144,6 +146,18 @@ type call struct {
 	m   *tasks.Manager
 	ctx context.Context
 	req *sdk.CallToolRequest
+	// beat sends the call's progress; nil when the client asked for none.
+	beat *heartbeat
+}
+
+// lasting is a context for an action the agent asked for that must not be
+// left half done (a stop in its grace period, a restart, a removal): a
+// cancelled call (a client's time limit) does not end it, the server
+// closing does.
+func (c *call) lasting() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.ctx))
+	stop := context.AfterFunc(c.s.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // handler is a tool's implementation: a reply, or an error that becomes
@@ -161,6 +175,9 @@ type callInfo struct{ handled bool }
 // content it checks against tool.OutputSchema.
 func addTool[In any](s *Server, tool *sdk.Tool, h handler[In]) {
 	s.schemas[tool.Name] = tool.InputSchema.(*jsonschema.Schema)
+	if out, ok := tool.OutputSchema.(*jsonschema.Schema); ok {
+		addHint(out)
+	}
 	sdk.AddTool(s.srv, tool, func(ctx context.Context, req *sdk.CallToolRequest, in In) (res *sdk.CallToolResult, out any, _ error) {
 		if info, ok := ctx.Value(callKey{}).(*callInfo); ok {
 			info.handled = true
@@ -176,6 +193,8 @@ func addTool[In any](s *Server, tool *sdk.Tool, h handler[In]) {
 			}
 		}()
 		c := &call{s: s, ctx: ctx, req: req, m: s.manager()}
+		stopBeat := startHeartbeat(c, tool.Name)
+		defer stopBeat()
 		r, err := h(c, in)
 		for _, w := range c.m.Store.Warnings {
 			s.logf("warning: %s", w)
@@ -183,7 +202,7 @@ func addTool[In any](s *Server, tool *sdk.Tool, h handler[In]) {
 		if err != nil {
 			return errorResult(tool.Name, err), nil, nil
 		}
-		return okResult(r), r.value, nil
+		return okResult(r), r.hinted(), nil
 	})
 }
 

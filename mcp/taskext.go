@@ -263,7 +263,13 @@ func (x *taskExt) begin(rec *handleRecord) (any, *jsonrpc.Error) {
 	} else {
 		var in WaitInput
 		json.Unmarshal(rec.Arguments, &in)
-		t, err = c.m.Get(in.Task)
+		if err = checkWaitFrom(in, w); err == nil {
+			if t, err = c.m.Get(in.Task); err == nil {
+				// Where new/since_offset start is settled now, once: a
+				// resumed wait looks from the same point.
+				rec.From, err = x.s.waitFrom(c, t, in)
+			}
+		}
 	}
 	if err != nil {
 		return completeCall(errorResult(rec.Tool, err)), nil
@@ -366,7 +372,7 @@ func (x *taskExt) result(ctx context.Context, rec *handleRecord) (out json.RawMe
 		return mustJSON(errorResult(rec.Tool, err))
 	}
 	res := okResult(r)
-	res.StructuredContent = r.value
+	res.StructuredContent = r.hinted()
 	return mustJSON(res)
 }
 

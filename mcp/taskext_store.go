@@ -27,6 +27,9 @@ type handleRecord struct {
 	StatusMessage string    `json:"status_message"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// From is where wait_task's new or since_offset starts looking (a log
+	// offset), settled when the call was made.
+	From int64 `json:"from,omitempty"`
 	// Result is the CallToolResult once completed.
 	Result json.RawMessage `json:"result,omitempty"`
 }
@@ -47,7 +50,12 @@ func (r *handleRecord) waitArgs() (*waitArgs, error) {
 	if err := json.Unmarshal(r.Arguments, &in); err != nil {
 		return nil, err
 	}
-	return parseWait("for", in.For, in.TimeoutS)
+	w, err := parseWait("for", in.For, in.TimeoutS)
+	if err != nil {
+		return nil, err
+	}
+	w.from = r.From
+	return w, nil
 }
 
 // handleStatus is a handle as the extension shows it: the answer to

@@ -26,7 +26,7 @@ func (s *Server) addIOTools() {
 	addTool(s, &sdk.Tool{
 		Name: "wait_task",
 		Description: "Wait for a task instead of sleeping: with for, until a line of its current run's output matches a regular expression (e.g. 'Compiled successfully|ERROR'); without it, until the current run ends (exit_status holds its status). " +
-			"Lines printed before the call count, so waiting after you trigger something cannot miss the line. It returns as soon as the condition holds. " +
+			"Lines printed before the call count, so waiting after you trigger something cannot miss the line; with new=true only output read_output (new=true) has not returned yet counts, with since_offset only lines from that log offset on, so an earlier match cannot be returned again. It returns as soon as the condition holds. " +
 			"timeout_s (default 30) bounds the wait: a timeout is an error result, the task keeps running, and calling again is safe. With for, the run ending before any line matched is also an error result.",
 		InputSchema:  inputSchema[WaitInput](nil),
 		OutputSchema: outputSchema[WaitResult](),
@@ -34,10 +34,11 @@ func (s *Server) addIOTools() {
 	}, s.waitTask)
 	addTool(s, &sdk.Tool{
 		Name: "send_input",
-		Description: "Type into a task's terminal as a person at the keyboard would: text (followed by Enter unless enter=false) for a prompt, REPL or interactive program, and/or named keys such as C-c to interrupt it. " +
-			"Then use wait_task with for, or read_output with new=true, to see the response. A finished task cannot take input.",
+		Description: "Type into a task's terminal as a person at the keyboard would: text (followed by Enter unless enter=false or key is given) for a prompt, REPL or interactive program, and/or named keys such as C-c to interrupt it. " +
+			"Pass wait_for (a regular expression, e.g. '^42$') to wait in the same call for the answer: only output printed after the text was sent can match, so an earlier answer is never mistaken for it; the result is then wait_task's. " +
+			"Otherwise use wait_task with for and new=true, or read_output with new=true, to see the response. A finished task cannot take input.",
 		InputSchema:  inputSchema[SendInput](nil),
-		OutputSchema: outputSchema[SendResult](),
+		OutputSchema: sendSchema(),
 		Annotations:  &sdk.ToolAnnotations{Title: "Type into a task", OpenWorldHint: &no},
 	}, s.sendInput)
 }
@@ -101,17 +102,55 @@ func (s *Server) waitTask(c *call, in WaitInput) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkWaitFrom(in, w); err != nil {
+		return nil, err
+	}
 	t, err := c.m.Get(in.Task)
 	if err != nil {
+		return nil, err
+	}
+	if w.from, err = s.waitFrom(c, t, in); err != nil {
 		return nil, err
 	}
 	return w.wait(c, t, w.timeout)
 }
 
+// checkWaitFrom checks wait_task's new, reader and since_offset.
+func checkWaitFrom(in WaitInput, w *waitArgs) error {
+	switch {
+	case in.Reader != "" && !in.New:
+		return tasks.Errorf(tasks.KindInvalid, "reader goes with new=true")
+	case (in.New || in.SinceOffset != nil) && w.re == nil:
+		return tasks.Errorf(tasks.KindInvalid, "new and since_offset go with for: they choose which output it looks at")
+	case in.New && in.SinceOffset != nil:
+		return tasks.Errorf(tasks.KindInvalid, "give new or since_offset, not both")
+	case in.SinceOffset != nil && *in.SinceOffset < 0:
+		return tasks.Errorf(tasks.KindInvalid, "since_offset must be 0 or more (a log offset from read_output or a wait result)")
+	}
+	return nil
+}
+
+// waitFrom is the log offset wait_task's matching line must begin at or
+// after: the reader's cursor with new (the session's own by default; it
+// is not moved), since_offset, or 0.
+func (s *Server) waitFrom(c *call, t *tasks.Task, in WaitInput) (int64, error) {
+	switch {
+	case in.New:
+		reader := in.Reader
+		if reader == "" {
+			reader = s.readerFor(c.req.Session)
+		}
+		return c.m.ReaderOffset(t, reader)
+	case in.SinceOffset != nil:
+		return *in.SinceOffset, nil
+	}
+	return 0, nil
+}
+
 // wait is wait_task's wait on t for at most timeout (the wait's own
 // timeout, or what is left of it when a wait is resumed).
 func (w *waitArgs) wait(c *call, t *tasks.Task, timeout time.Duration) (*reply, error) {
-	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, Timeout: timeout, Progress: c.progress()})
+	res, err := c.m.Wait(c.ctx, t, tasks.WaitOptions{For: w.re, From: w.from, Timeout: timeout, Progress: c.progress()})
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return nil, tasks.Errorf(tasks.KindFailed, "the wait on %s (%s) was cancelled; the task goes on", t.Name, t.ID)
@@ -131,10 +170,27 @@ func (s *Server) sendInput(c *call, in SendInput) (*reply, error) {
 			return nil, err
 		}
 	}
-	enter := in.Text != "" && (in.Enter == nil || *in.Enter)
+	// Keys follow the text directly: Enter by default only without keys.
+	enter := in.Text != "" && (in.Enter == nil && len(keys) == 0 || in.Enter != nil && *in.Enter)
+	var w *waitArgs
+	switch {
+	case in.WaitFor != "":
+		var err error
+		if w, err = parseWait("wait_for", in.WaitFor, in.TimeoutS); err != nil {
+			return nil, err
+		}
+	case in.TimeoutS != nil:
+		return nil, tasks.Errorf(tasks.KindInvalid, "timeout_s goes with wait_for; give both, or leave timeout_s out")
+	}
 	t, err := c.m.Get(in.Task)
 	if err != nil {
 		return nil, err
+	}
+	if w != nil {
+		// Only output after this point answers what is sent now.
+		if w.from, err = c.m.LogEnd(t); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.m.Send(c.ctx, t, tasks.SendOptions{Text: in.Text, Enter: enter, Keys: keys}); err != nil {
 		return nil, err
@@ -149,8 +205,16 @@ func (s *Server) sendInput(c *call, in SendInput) (*reply, error) {
 	if len(keys) > 0 {
 		what = append(what, "pressed "+strings.Join(keys, " "))
 	}
+	if w != nil {
+		r, err := w.wait(c, t, w.timeout)
+		if err != nil {
+			return nil, err
+		}
+		r.summary = fmt.Sprintf("Sent to %s (%s): %s. ", t.Name, t.ID, strings.Join(what, ", ")) + r.summary
+		return r, nil
+	}
 	return &reply{
-		summary: fmt.Sprintf("Sent to %s (%s): %s. See the response with wait_task (for) or read_output (new=true).", t.Name, t.ID, strings.Join(what, ", ")),
+		summary: fmt.Sprintf("Sent to %s (%s): %s. See the response with wait_task (for) or read_output (new=true), or pass wait_for next time.", t.Name, t.ID, strings.Join(what, ", ")),
 		value:   &SendResult{Sent: true, Task: t},
 	}, nil
 }
@@ -160,6 +224,8 @@ type waitArgs struct {
 	re      *regexp.Regexp
 	pattern string
 	timeout time.Duration
+	// from is the log offset a matching line must begin at or after.
+	from int64
 }
 
 // parseWait checks a wait's regular expression (named field; "" waits
@@ -211,23 +277,20 @@ func (w *waitArgs) reply(res *tasks.WaitResult, v *WaitResult) *reply {
 
 // progress reports a wait's progress to a client that asked for it (a
 // progress token in the call), at most once a second: some clients extend
-// a call's time limit on progress.
+// a call's time limit on progress, and cancel a call without it.
 func (c *call) progress() func(time.Duration, string) {
-	tok := c.req.Params.GetProgressToken()
-	if tok == nil || c.req.Session == nil {
+	if c.beat == nil {
 		return nil
 	}
-	last := time.Duration(0)
+	c.beat.mu.Lock()
+	c.beat.own = true
+	c.beat.mu.Unlock()
 	return func(elapsed time.Duration, line string) {
-		if elapsed-last < time.Second {
-			return
-		}
-		last = elapsed
 		msg := fmt.Sprintf("waited %.0fs", elapsed.Seconds())
 		if line != "" {
 			msg += "; latest output: " + line
 		}
-		c.req.Session.NotifyProgress(c.ctx, &sdk.ProgressNotificationParams{ProgressToken: tok, Progress: elapsed.Seconds(), Message: msg})
+		c.beat.send(c, msg, false)
 	}
 }
 

@@ -165,6 +165,9 @@ func (st *startCall) wait(c *call, timeout time.Duration) (*reply, error) {
 	if !res.Matched && len(v.Tail) > 0 {
 		r.summary += " Its last lines of output are in tail."
 	}
+	if res.Matched {
+		r.summary += " It goes on in the background: wait for it with wait_task (not sleep); read its output with read_output new=true."
+	}
 	return r, nil
 }
 
@@ -227,7 +230,8 @@ func (s *Server) stopTask(c *call, in StopInput) (*reply, error) {
 	if signal == "" {
 		signal = "TERM"
 	}
-	if _, _, err := tasks.ParseSignal(signal); err != nil {
+	_, sigName, err := tasks.ParseSignal(signal)
+	if err != nil {
 		return nil, err
 	}
 	t, err := c.m.Get(in.Task)
@@ -235,7 +239,14 @@ func (s *Server) stopTask(c *call, in StopInput) (*reply, error) {
 		return nil, err
 	}
 	wasLive := !t.State.Finished()
-	t, err = c.m.Stop(c.ctx, t, tasks.StopOptions{Signal: signal, Grace: grace})
+	if grace < 0 {
+		grace = time.Duration(c.m.Config.StopGrace)
+	}
+	c.working("stopping %s (%s): %s sent, SIGKILL after %s if it is still running", t.Name, t.ID, sigName, grace)
+	c.s.watch.asked(t)
+	ctx, cancel := c.lasting()
+	defer cancel()
+	t, err = c.m.Stop(ctx, t, tasks.StopOptions{Signal: signal, Grace: grace})
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +262,11 @@ func (s *Server) restartTask(c *call, in TaskInput) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err = c.m.Restart(c.ctx, t)
+	c.working("restarting %s (%s)", t.Name, t.ID)
+	c.s.watch.asked(t)
+	ctx, cancel := c.lasting()
+	defer cancel()
+	t, err = c.m.Restart(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +279,10 @@ func (s *Server) removeTask(c *call, in RemoveInput) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.m.Remove(c.ctx, []*tasks.Task{t}, in.Force); err != nil {
+	c.working("removing %s (%s)", t.Name, t.ID)
+	ctx, cancel := c.lasting()
+	defer cancel()
+	if err := c.m.Remove(ctx, []*tasks.Task{t}, in.Force); err != nil {
 		return nil, err
 	}
 	s.watch.remove(t.ID)

@@ -57,17 +57,22 @@ type ReadInput struct {
 
 // WaitInput is the input of wait_task.
 type WaitInput struct {
-	Task     string   `json:"task" jsonschema:"The task: its id (bg-...), its name, or a unique id prefix."`
-	For      string   `json:"for,omitempty" jsonschema:"Wait until a line of the current run's output matches this regular expression (RE2 syntax); lines printed before the call count too. Without it, wait until the current run ends."`
-	TimeoutS *float64 `json:"timeout_s,omitempty" jsonschema:"Give up after this many seconds (default 30; 0 means no limit). A timeout is an error result; the task keeps running, and calling again is safe."`
+	Task        string   `json:"task" jsonschema:"The task: its id (bg-...), its name, or a unique id prefix."`
+	For         string   `json:"for,omitempty" jsonschema:"Wait until a line of the current run's output matches this regular expression (RE2 syntax); lines printed before the call count too (see new and since_offset). Without it, wait until the current run ends."`
+	TimeoutS    *float64 `json:"timeout_s,omitempty" jsonschema:"Give up after this many seconds (default 30; 0 means no limit). A timeout is an error result; the task keeps running, and calling again is safe."`
+	New         bool     `json:"new,omitempty" jsonschema:"With for: look only at output that read_output with new=true has not returned yet (the reader's cursor; it is not moved), so a line seen before cannot match again."`
+	Reader      string   `json:"reader,omitempty" jsonschema:"With new: the cursor to start from. Default: this session's own, as read_output uses."`
+	SinceOffset *int64   `json:"since_offset,omitempty" jsonschema:"With for: look only at lines that begin at or after this log offset (from read_output, or an earlier wait result: its offset plus 1 skips that matched line)."`
 }
 
 // SendInput is the input of send_input.
 type SendInput struct {
-	Task  string `json:"task" jsonschema:"The task: its id (bg-...), its name, or a unique id prefix."`
-	Text  string `json:"text,omitempty" jsonschema:"Text typed literally into the task's terminal (no key names are interpreted)."`
-	Enter *bool  `json:"enter,omitempty" jsonschema:"Press Enter after text. Default true when text is given."`
-	Key   string `json:"key,omitempty" jsonschema:"Named keys pressed after the text, in tmux's syntax, separated by spaces: e.g. 'C-c' (interrupt, like Ctrl-C), 'Escape', 'Up Enter', 'Tab', 'M-x', 'F5', or one character."`
+	Task     string   `json:"task" jsonschema:"The task: its id (bg-...), its name, or a unique id prefix."`
+	Text     string   `json:"text,omitempty" jsonschema:"Text typed literally into the task's terminal (no key names are interpreted)."`
+	Enter    *bool    `json:"enter,omitempty" jsonschema:"Press Enter after text, before key. Default: true when text is given without key, false with key (the keys then follow the text directly, e.g. text 'git chec' with key 'Tab' completes)."`
+	WaitFor  string   `json:"wait_for,omitempty" jsonschema:"Then wait until a line of output printed after the text was sent matches this regular expression (RE2 syntax), in the same call: earlier output never matches. The terminal's echo of the text is output too, so anchor it (e.g. '^42$'). The result then is the wait result, as wait_task's."`
+	TimeoutS *float64 `json:"timeout_s,omitempty" jsonschema:"With wait_for: give up after this many seconds (default 30; 0 means no limit). A timeout is an error result; the task keeps running."`
+	Key      string   `json:"key,omitempty" jsonschema:"Named keys pressed right after the text (no Enter between unless enter=true; add 'Enter' here where wanted), in tmux's syntax, separated by spaces: e.g. 'C-c' (interrupt, like Ctrl-C), 'Escape', 'Up Enter', 'Tab', 'M-x', 'F5', or one character."`
 }
 
 // StopInput is the input of stop_task.

@@ -71,3 +71,21 @@ func (s *Store) readCursor(id, reader string) (int64, error) {
 func (s *Store) writeCursor(id, reader string, off int64) error {
 	return writeJSON(s.cursorPath(id, reader), cursorRecord{Offset: off, UpdatedAt: time.Now().UTC()})
 }
+
+// ReaderOffset returns where reader's cursor stands in t's log (0 for a
+// reader that has read nothing): `wait --new` waits for output after it.
+// It does not move the cursor.
+func (m *Manager) ReaderOffset(t *Task, reader string) (int64, error) {
+	if reader == "" {
+		reader = DefaultReader
+	}
+	if err := ValidateReader(reader); err != nil {
+		return 0, err
+	}
+	unlock, err := m.Store.lockCursors(t.ID)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	return m.Store.readCursor(t.ID, reader)
+}

@@ -109,6 +109,16 @@ func (g logSegments) dropped() int64 {
 // end is the logical offset just past the newest byte.
 func (g logSegments) end() int64 { return g.meta.Base + g.size }
 
+// LogEnd returns the logical offset just past the newest byte of t's
+// log: output written after this call starts at or beyond it.
+func (m *Manager) LogEnd(t *Task) (int64, error) {
+	seg, err := m.Store.logSegments(t.ID)
+	if err != nil {
+		return 0, err
+	}
+	return seg.end(), nil
+}
+
 // ReadLog returns the task's output from logical offset from (clamped to
 // the oldest whole line still on disk) up to the current end, at most max bytes when
 // max > 0 (the newest bytes are cut, not the oldest). from < 0 counts back

@@ -11,7 +11,9 @@ import (
 // exact id; a task name in the current group (a live task before finished
 // ones, then the newest); a task name in any group when only one group
 // has it; a unique id prefix (starting with "bg-"). Several matches are
-// an error that lists them.
+// an error that lists them. A name that matches nothing while this
+// process is starting a task of that name waits for that start to record
+// its task (a status asked in parallel with its start finds it starting).
 func (m *Manager) Resolve(ref string) (string, error) {
 	if ref == "" {
 		return "", Errorf(KindInvalid, "no task given; pass a task id, name or id prefix (see bgmux list)")
@@ -59,6 +61,11 @@ func (m *Manager) Resolve(ref string) (string, error) {
 	}
 	switch len(prefixed) {
 	case 0:
+		if m.Store.awaitStarts(ref) {
+			// A start of that name is under way in this process: it has
+			// recorded its task now (or failed).
+			return m.Resolve(ref)
+		}
 		return "", Errorf(KindNotFound, "no task %q: it is not an id, a name or an id prefix of any task; see bgmux list --all", ref)
 	case 1:
 		return prefixed[0].ID, nil

@@ -18,7 +18,7 @@ type SendOptions struct {
 	// Enter presses Enter after Text.
 	Enter bool
 	// Keys are named keys in tmux's syntax (C-c, Enter, Up, M-x, F5...),
-	// pressed in order after Text and Enter.
+	// pressed in order right after Text (and Enter, when set).
 	Keys []string
 }
 

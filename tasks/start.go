@@ -57,6 +57,10 @@ const supervisorReadyTimeout = 10 * time.Second
 // until the supervisor reports the child running (or already finished).
 // Invalid input creates nothing.
 func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
+	// From here on the name resolves (in this process): a status asked
+	// while the start is still on its way waits for the task's record.
+	recorded := m.Store.beginStart(opts.Name)
+	defer recorded()
 	spec, err := m.buildSpec(opts)
 	if err != nil {
 		return nil, err
@@ -66,6 +70,7 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		return nil, wrap(err, "start: prepare the supervisor binary")
 	}
 	existing, err := m.reserve(spec, opts.Name != "", opts.Reuse)
+	recorded()
 	if err != nil {
 		return nil, err
 	}

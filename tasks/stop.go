@@ -66,6 +66,11 @@ func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, e
 	syscall.Kill(-pgid, sig)
 	if sig != syscall.SIGKILL {
 		waitFor(ctx, opts.Grace, func() bool { return !groupAlive(pgid) })
+		if ctx.Err() != nil && groupAlive(pgid) {
+			// The stop was interrupted: its grace period is the task's,
+			// so no SIGKILL now.
+			return nil, Errorf(KindFailed, "the stop of %s (%s) was interrupted in its grace period: it got %s, not SIGKILL, and may still be running; stop it again, or kill it", t.Name, t.ID, SignalName(sig))
+		}
 	}
 	if groupAlive(pgid) {
 		syscall.Kill(-pgid, syscall.SIGKILL)

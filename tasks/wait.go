@@ -16,6 +16,12 @@ type WaitOptions struct {
 	// that matches it, lines printed before the wait began included. Nil
 	// waits for the run to end.
 	For *regexp.Regexp
+	// From, with For, makes Wait look only at lines that begin at or
+	// after this logical log offset (a reader's cursor, or the log's end
+	// before text was typed): an older line, however well it matches, and
+	// the rest of a line From falls inside, do not count. Output before
+	// the current run's first byte never counts.
+	From int64
 	// Timeout bounds the wait; 0 means no limit.
 	Timeout time.Duration
 	// Tail is how many of the run's last output lines WaitResult.Tail
@@ -266,6 +272,17 @@ func (w *waiter) step() (*WaitResult, error) {
 func (w *waiter) adopt(t *Task) error {
 	w.run, w.logFrom, w.limit = t.run.Run, t.run.LogOffset, -1
 	from := w.logFrom
+	if w.opts.For != nil && w.opts.From > from {
+		from = w.opts.From
+		// From inside a line: that line began before it.
+		c, err := w.m.Store.readLog(w.id, from-1, 1)
+		if err != nil {
+			return err
+		}
+		if c.Start == from-1 && len(c.Data) == 1 && c.Data[0] != '\n' {
+			w.lines.skipFirst = true
+		}
+	}
 	if w.opts.For == nil {
 		if w.opts.Progress == nil && w.opts.Tail == 0 {
 			w.lines.off = -1 // output is not needed at all

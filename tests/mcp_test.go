@@ -308,12 +308,14 @@ func TestMCPEchoServer(t *testing.T) {
 		t.Fatalf("exit notification %v does not match the task %+v", ev, tk)
 	}
 
-	// wait_task's result has the fields of bgmux wait --json.
+	// wait_task's result has the fields of bgmux wait --json, and one
+	// more: hint, the summary (some clients show only structured content).
 	cli := map[string]any{}
 	edgeOneJSON(t, "wait --json", e.run("wait", "--json", tk.ID).Out, &cli)
 	res := c.ok("wait_task", map[string]any{"task": tk.ID}, nil)
 	var viaMCP map[string]any
 	mcpDecode(t, res.StructuredContent, &viaMCP)
+	mcpHint(t, "wait_task", viaMCP)
 	if a, b := mcpKeys(cli), mcpKeys(viaMCP); a != b {
 		t.Fatalf("wait_task fields %s, bgmux wait --json fields %s", b, a)
 	}
@@ -322,9 +324,20 @@ func TestMCPEchoServer(t *testing.T) {
 	edgeOneJSON(t, "status --json", e.must("status", "--json", tk.ID), &status)
 	var got map[string]any
 	mcpDecode(t, c.ok("get_task", map[string]any{"task": tk.ID}, nil).StructuredContent, &got)
+	mcpHint(t, "get_task", got)
 	if mcpJSON(got) != mcpJSON(status) {
 		t.Fatalf("get_task %s\nstatus --json %s", mcpJSON(got), mcpJSON(status))
 	}
+}
+
+// mcpHint checks the one field a tool's structured result adds to the
+// CLI's --json document, hint (a non-empty summary), and removes it.
+func mcpHint(t *testing.T, tool string, m map[string]any) {
+	t.Helper()
+	if h, ok := m["hint"].(string); !ok || h == "" {
+		t.Fatalf("%s: the structured result has no hint: %v", tool, m)
+	}
+	delete(m, "hint")
 }
 
 func mcpKeys(m map[string]any) string {

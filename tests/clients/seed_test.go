@@ -145,6 +145,11 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 	if !strings.HasPrefix(id, "bg-") || start["matched"] != true || str(start, "task", "state") != "running" {
 		t.Errorf("start_task result: want matched, a task id bg-..., state running; got %v", start)
 	}
+	// The advice reaches the model in the document it is shown (Claude
+	// Code shows only structuredContent): hint.
+	if h := str(start, "hint"); !strings.Contains(h, "wait_task (not sleep)") {
+		t.Errorf("start_task result: the model sees no hint with the advice to wait with wait_task; got %v", start)
+	}
 	port := seedPortLine.FindStringSubmatch(str(start, "line"))
 	if port == nil {
 		t.Fatalf("start_task result's line has no port: %v", start)
@@ -165,7 +170,7 @@ func (s *seed) check(t *testing.T, m *ModelServer, run clientRun) {
 		t.Errorf("wait_task for the request body: want matched, line %q; got %v", s.message, got)
 	}
 	stop := get("stop_task")
-	if str(stop, "id") != id || (str(stop, "state") != "killed" && str(stop, "state") != "exited") {
+	if str(stop, "id") != id || (str(stop, "state") != "killed" && str(stop, "state") != "exited") || !strings.HasPrefix(str(stop, "hint"), "Stopped") {
 		t.Errorf("stop_task result: want id %s, state killed or exited; got %v", id, stop)
 	}
 
