@@ -38,7 +38,9 @@ type SyntaxError struct {
 	Msg       string
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg)
+}
 
 // Parse reads src, which must hold one JSON object (comments and trailing
 // commas allowed; empty or blank is an empty object).

@@ -120,7 +120,7 @@ class Watcher {
 
   save(t) {
     const rec = { id: t.id, session: t.session, directory: t.directory, name: t.name, run: t.run,
-      restart: t.restart, pending: t.pending || null, waiting: !!t.waiting, since: t.since || null }
+      restart: t.restart, pending: t.pending || null, waiting: !!t.waiting, last: t.last || null, since: t.since || null }
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
       const p = path.join(this.dir, t.id + ".json")
@@ -304,6 +304,7 @@ class Watcher {
         return
       case "restarting":
         // Not an end: the next run's will be.
+        if (t.pending) t.last = t.pending.message
         t.pending = null
         t.waiting = true
         this.save(t)
@@ -313,7 +314,10 @@ class Watcher {
         return this.report(t, e, "")
       case "stopped":
         if (t.pending) return this.report(t, t.pending, "")
-        if (t.waiting) return this.report(t, e, "stopped while waiting to restart")
+        if (t.waiting) {
+          const what = "was stopped while waiting to restart" + (t.last ? ` (its last run ${t.last})` : "")
+          return this.report(t, { ...e, message: what }, "")
+        }
         return
       case "lost":
         return this.report(t, e, "")
@@ -330,8 +334,12 @@ class Watcher {
     let text = `bgmux: task ${name} (${id}) ${what}.`
     if (extra) text += ` ${extra.charAt(0).toUpperCase()}${extra.slice(1)}.`
     try {
-      const logs = JSON.parse(await this.run(["logs", id, "--tail", String(TAIL_LINES), "--json"]))
-      const lines = (logs.lines || []).map((l) => (typeof l === "string" ? l : l.line)).filter((l) => typeof l === "string")
+      const logs = JSON.parse(await this.run(["logs", id, "--tail", String(TAIL_LINES + 4), "--json"]))
+      const lines = (logs.lines || []).filter((l) => typeof l === "string")
+      // The supervisor's trailer ("[bgmux] exited 3 after 2.4s") and the
+      // blank line before it are not the task's output.
+      while (lines.length && (lines[lines.length - 1].trim() === "" || lines[lines.length - 1].startsWith("[bgmux] "))) lines.pop()
+      lines.splice(0, Math.max(0, lines.length - TAIL_LINES))
       if (lines.length) text += "\nLast lines:\n" + lines.map((l) => "  " + short(l)).join("\n")
       else text += " It printed nothing."
     } catch {}
