@@ -228,19 +228,45 @@ func (d *Doc) insertAt(n *node, count int, prefix string, value any) error {
 	if p.i < closing && d.src[p.i] == ',' {
 		at, comma = p.i+1, true
 	}
-	var ins string
 	switch {
+	case sameLine && comma:
+		return d.replace(at, at, " "+prefix+text+",")
 	case sameLine:
-		ins = ", " + prefix + text
-		if comma {
-			ins = " " + prefix + text + ","
-		}
-	case comma:
-		ins = "\n" + inner + prefix + text + ","
-	default:
-		ins = ",\n" + inner + prefix + text
+		return d.replace(at, at, ", "+prefix+text)
 	}
-	return d.replace(at, at, ins)
+	// On lines of their own: after what follows the last member on its
+	// line (a comment stays with the member it belongs to).
+	eol := d.restOfLine(at)
+	if comma {
+		return d.replace(eol, eol, "\n"+inner+prefix+text+",")
+	}
+	src := string(d.src[:lastEnd]) + "," + string(d.src[lastEnd:eol]) + "\n" + inner + prefix + text + string(d.src[eol:])
+	return d.replace(0, len(d.src), src)
+}
+
+// restOfLine is where the line of src[i] ends, past spaces and comments
+// that end on it (not past a newline).
+func (d *Doc) restOfLine(i int) int {
+	for i < len(d.src) {
+		switch c := d.src[i]; {
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case c == '/' && i+1 < len(d.src) && d.src[i+1] == '/':
+			for i < len(d.src) && d.src[i] != '\n' {
+				i++
+			}
+			return i
+		case c == '/' && i+1 < len(d.src) && d.src[i+1] == '*':
+			j := bytes.Index(d.src[i+2:], []byte("*/"))
+			if j < 0 || bytes.IndexByte(d.src[i:i+2+j], '\n') >= 0 {
+				return i
+			}
+			i += j + 4
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // replace puts text in place of src[start:end] and parses the result again.

@@ -3,11 +3,10 @@
 package clients
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +51,8 @@ func (s *wakeScript) Script(r *Request) Turn {
 		s.mu.Unlock()
 		return Turn{Text: "noted: " + strings.SplitN(last.Text, "\n", 2)[0]}
 	case last.Role == "user":
-		if m := startPrompt.FindStringSubmatch(strings.TrimSpace(last.Text)); m != nil {
+		// opencode run hands the prompt over in double quotes.
+		if m := startPrompt.FindStringSubmatch(strings.Trim(strings.TrimSpace(last.Text), `"`)); m != nil {
 			return Turn{Calls: []ToolCall{{Name: opencodeTool("start_task"), Input: map[string]any{"name": m[1], "command": m[2]}}}}
 		}
 	}
@@ -202,9 +202,49 @@ func TestOpenCodePluginWakesSession(t *testing.T) {
 			t.Errorf("session %s got a user message that is neither a prompt nor a notice: %q", id, text)
 		}
 	}
-	var doc map[string]any
-	json.Unmarshal([]byte(w.bgmux("events", "--all", "--json")), &doc)
-	t.Logf("events: %d", len(fmt.Sprint(doc["events"])))
+}
+
+// TestOpenCodePluginRunExits: a plain `opencode run` with the plugin set
+// up still exits when its turn ends (the plugin's watcher does not keep it
+// alive), before the task it started ends, and leaves no
+// `bgmux events --follow` behind.
+func TestOpenCodePluginRunExits(t *testing.T) {
+	needClient(t, "opencode")
+	w := newWorld(t)
+	w.bgmux("setup", "opencode", "--bin", bgmuxBin)
+	script := &wakeScript{}
+	m := newModelServer(t, filepath.Join(w.Logs, "model.log"), script.Script)
+	run := w.runOpencode(m, "start slow: sleep 120", 90*time.Second)
+	if run.Err != nil {
+		t.Fatalf("opencode run with the plugin: %v\nstderr: %s", run.Err, tail(run.Stderr, 3000))
+	}
+	if !strings.Contains(run.Stdout, "started; I will be told when it ends") {
+		t.Fatalf("opencode run did not get to the end of its turn:\n%s", tail(run.Stdout, 3000))
+	}
+	if st := w.bgmux("status", "slow"); !strings.Contains(st, "running") {
+		t.Fatalf("the task is not running after opencode run: %s", st)
+	}
+	if !poll(10*time.Second, func() bool { return len(followProcs(w)) == 0 }) {
+		t.Errorf("bgmux events --follow is still running after opencode run exited: %v", followProcs(w))
+	}
+}
+
+// followProcs are the pids of `bgmux events --follow` processes of this
+// world (bgmuxBin's).
+func followProcs(w *world) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.HasPrefix(string(cmd), bgmuxBin+"\x00events\x00--follow") && pidAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 func readFile(p string) string {
