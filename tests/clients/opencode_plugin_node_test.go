@@ -22,10 +22,10 @@ import (
 // node:child_process and node:fs) with a client whose promptAsync prints
 // what it was asked to post, against real bgmux tasks.
 
-// pluginDriver loads the plugin twice (two OpenCode instances of one
-// process), gives both the config hook, then reads JSON lines on stdin,
-// {"tool","session","result"}, and calls tool.execute.after of the first
-// instance with them; every promptAsync is printed as a JSON line.
+// pluginDriver loads the plugin twice (as OpenCode does with a global and
+// a project copy), gives both the config hook, then reads JSON lines on
+// stdin, {"tool","session","result"}, and calls tool.execute.after of both
+// with them; every promptAsync is printed as a JSON line.
 const pluginDriver = `
 import { BgmuxPlugin } from %q
 import readline from "node:readline"
@@ -35,13 +35,13 @@ const client = {
 }
 const config = { mcp: { bgmux: { type: "local", command: [%q, "mcp"], environment: JSON.parse(process.env.DRIVER_MCP_ENV) } } }
 const a = await BgmuxPlugin({ client, directory: process.cwd() })
-const b = await BgmuxPlugin({ client, directory: process.cwd() + "/other" })
+const b = await BgmuxPlugin({ client, directory: process.cwd() })
 await a.config(config)
 await b.config(config)
 console.log(JSON.stringify({ ready: true }))
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const m = JSON.parse(line)
-  await a["tool.execute.after"]({ tool: m.tool, sessionID: m.session, callID: "c1", args: {} }, m.result)
+  for (const h of [a, b]) await h["tool.execute.after"]({ tool: m.tool, sessionID: m.session, callID: "c1", args: {} }, m.result)
 }
 `
 
@@ -197,7 +197,7 @@ func followers(pid int) int {
 // message. A task that exits 0 ends the list: once its message is posted,
 // every earlier event of the session has been looked at. A second plugin
 // process (an OpenCode restart) posts nothing of it again. Each process
-// runs one `bgmux events --follow`, for two plugin instances.
+// runs one `bgmux events --follow`, for two copies of the plugin.
 func TestOpenCodePluginRestartPolicies(t *testing.T) {
 	w := newWorld(t)
 	w.bgmux("setup", "opencode", "--bin", bgmuxBin)
@@ -209,7 +209,7 @@ func TestOpenCodePluginRestartPolicies(t *testing.T) {
 	d.started(ses, w.bgmux("start", "--json", "--name", "svc", "--restart", "always", "--", "sleep", "300"))
 	d.started(ses, w.bgmux("start", "--json", "--name", "retry", "--restart", "on-failure", "--max-restarts", "9", "--", "sh", "-c", "exit 1"))
 	if !poll(30*time.Second, func() bool { return followers(d.cmd.Process.Pid) == 1 }) || followers(d.cmd.Process.Pid) != 1 {
-		t.Errorf("the plugin process runs %d bgmux events --follow, want 1 (for two plugin instances)", followers(d.cmd.Process.Pid))
+		t.Errorf("the plugin process runs %d bgmux events --follow, want 1 (for two copies of the plugin)", followers(d.cmd.Process.Pid))
 	}
 
 	gaveUp := d.waitPost("task flaky (")
