@@ -335,3 +335,45 @@ func TestSetupClaude(t *testing.T) {
 		t.Errorf("claude was run as:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestSetupHostileBin: a --bin holding shell syntax reaches the hook's
+// shell command quoted (the hook runs no canary) and the JSON files
+// literally.
+func TestSetupHostileBin(t *testing.T) {
+	e, sub := setupEnv(t)
+	canary := filepath.Join(filepath.Dir(e.Dir), "canary")
+	bin := `/x/$(touch ` + canary + `)'; touch ` + canary + `; '` + "\n`touch " + canary + "`"
+	if r := e.setup(sub, "claude", "--hook", "--bin", bin); r.Code != 0 {
+		t.Fatalf("setup claude --bin hostile: exit %d: %s", r.Code, r.Err)
+	}
+	var set struct {
+		Hooks struct {
+			SessionStart []struct {
+				Hooks []struct{ Command string } `json:"hooks"`
+			} `json:"SessionStart"`
+		} `json:"hooks"`
+	}
+	b, _ := os.ReadFile(filepath.Join(e.Dir, ".claude", "settings.json"))
+	json.Unmarshal(b, &set)
+	cmd := exec.Command("sh", "-c", set.Hooks.SessionStart[0].Hooks[0].Command)
+	cmd.Dir = sub
+	cmd.Run() // fails: no such program
+	if _, err := os.Stat(canary); err == nil {
+		t.Fatalf("the hook's command ran the canary: %q", set.Hooks.SessionStart[0].Hooks[0].Command)
+	}
+	mcp := readJSONFile(t, filepath.Join(e.Dir, ".mcp.json"))
+	if got := mcp["mcpServers"].(map[string]any)["bgmux"].(map[string]any)["command"]; got != bin {
+		t.Errorf(".mcp.json command %q, want %q", got, bin)
+	}
+	if r := e.setup(sub, "opencode", "--bin", bin); r.Code != 0 {
+		t.Fatalf("setup opencode --bin hostile: exit %d: %s", r.Code, r.Err)
+	}
+	plugin, _ := os.ReadFile(filepath.Join(e.Dir, ".opencode", "plugin", "bgmux.js"))
+	q, _ := json.Marshal(bin)
+	if !strings.Contains(string(plugin), "const BGMUX = "+string(q)+" //") {
+		t.Errorf("the plugin does not hold --bin as one JSON string literal")
+	}
+	if r := e.setup(sub, "opencode", "--bin", " "); r.Code != 2 {
+		t.Errorf("setup opencode --bin ' ': exit %d, want 2", r.Code)
+	}
+}
