@@ -8,6 +8,8 @@
 //     records the task (id, run, restart policy) against the session that
 //     started it, in a small file under bgmux's state dir
 //     ($STATE/opencode/tasks/<id>.json), so an OpenCode restart keeps it.
+//     A session that sees the end itself (wait_task, get_task, stop_task,
+//     remove_task) is not told again.
 //   - One `bgmux events --follow --json --all` per OpenCode process (per
 //     bgmux state dir) says when something happened to a recorded task.
 //   - The events of a session are then claimed through its own events
@@ -15,6 +17,8 @@
 //     claimed event is never given again, to this process or another, so
 //     an end is reported once, also across restarts (a restarted plugin
 //     catches up on what it missed through the same reader).
+//   - While the session runs a turn the message waits (at most a minute)
+//     until it is idle, and is dropped if the session saw the end itself.
 //   - The end of a task's run is exited, killed or lost; with a restart
 //     policy an exit followed by `restarting` is not an end (the next
 //     run's end will be), one followed by `gave_up` is, and so is one
@@ -33,10 +37,12 @@ const BGMUX = "bgmux" // bgmux setup: the bgmux binary
 // its supervisor right after the exit) before it is reported anyway.
 const SETTLE_RETRY_MS = 1000
 const SETTLE_GIVE_UP_MS = 15000
+const PARK_MS = 60000
 const TAIL_LINES = 5
 const LINE_MAX = 200
 
 const SHARED = Symbol.for("bgmux.opencode.watchers")
+const ENDED = new Set(["exited", "killed", "lost"])
 
 // One watcher per bgmux environment (state dir) per OpenCode process, shared
 // by every instance of this plugin (a project and a global copy, several
@@ -72,7 +78,7 @@ function short(line) {
 // resultDoc is the JSON document of an MCP tool result: structuredContent,
 // else the JSON after the summary of the text content.
 function resultDoc(result) {
-  if (!result || result.isError) return null
+  if (!result) return null
   if (result.structuredContent && typeof result.structuredContent === "object") return result.structuredContent
   for (const c of result.content || []) {
     if (c.type !== "text" || typeof c.text !== "string") continue
@@ -95,6 +101,7 @@ class Watcher {
     this.clients = new Map() // directory -> client
     this.chains = new Map() // session -> promise (claims of a session run one at a time)
     this.timers = new Map() // session -> timeout of a scheduled claim
+    this.busy = new Set() // sessions running a turn now
     this.child = null
     this.closed = false
     this.backoff = 1000
@@ -120,7 +127,7 @@ class Watcher {
 
   save(t) {
     const rec = { id: t.id, session: t.session, directory: t.directory, name: t.name, run: t.run,
-      restart: t.restart, pending: t.pending || null, waiting: !!t.waiting, last: t.last || null, since: t.since || null }
+      restart: t.restart, pending: t.pending || null, waiting: !!t.waiting, last: t.last || null, since: t.since || null, parked: t.parked || null }
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
       const p = path.join(this.dir, t.id + ".json")
@@ -145,7 +152,10 @@ class Watcher {
     this.clients.set(directory, client)
     const sessions = new Set()
     for (const t of this.tasks.values()) if (t.directory === directory) sessions.add(t.session)
-    for (const s of sessions) this.schedule(s, 0)
+    for (const s of sessions) {
+      this.flush(s, false)
+      this.schedule(s, 0)
+    }
     if (sessions.size) this.follow()
   }
 
@@ -256,6 +266,20 @@ class Watcher {
     this.timers.set(session, timer)
   }
 
+  // status follows whether session is running a turn.
+  status(session, busy) {
+    if (busy) this.busy.add(session)
+    else if (this.busy.delete(session)) this.flush(session, false)
+  }
+
+  // seen forgets a task whose end (of its current run) the session saw
+  // in a tool result, or that it removed: it needs no message.
+  seen(session, task, removed) {
+    const t = task && this.tasks.get(task.id)
+    if (!t || t.session !== session) return
+    if (removed || (task.runs || 0) >= t.run) this.forget(t)
+  }
+
   mine(session) {
     return [...this.tasks.values()].filter((t) => t.session === session)
   }
@@ -267,11 +291,11 @@ class Watcher {
     const doc = JSON.parse(out)
     for (const e of doc.events || []) {
       const t = this.tasks.get(e.id)
-      if (!t || t.session !== session || (e.run || 0) < t.run) continue
+      if (!t || t.session !== session || t.parked || (e.run || 0) < t.run) continue
       await this.apply(t, e)
     }
     for (const t of this.mine(session)) {
-      if (!t.pending) continue
+      if (!t.pending || t.parked) continue
       if (this.final(t) || Date.now() - (t.since || 0) > SETTLE_GIVE_UP_MS) {
         await this.report(t, t.pending, "")
       } else {
@@ -326,7 +350,7 @@ class Watcher {
 
   // report posts one message about the end of t (event e) into its session.
   async report(t, e, extra) {
-    this.forget(t)
+    t.pending = null
     const id = t.id
     const name = e.name || t.name
     let what = e.message || e.event
@@ -348,6 +372,29 @@ class Watcher {
       const st = JSON.parse(await this.run(["status", id, "--json"]))
       if (st.tmux && st.tmux.attach) text += `; attach: ${st.tmux.attach}`
     } catch {}
+    t.parked = text
+    if (this.busy.has(t.session)) {
+      // Told when the session is idle again, unless it sees the end itself
+      // meanwhile (wait_task, get_task...); at the latest after PARK_MS.
+      this.save(t)
+      const timer = setTimeout(() => this.flush(t.session, true), PARK_MS)
+      timer.unref?.()
+      return
+    }
+    await this.post(t)
+  }
+
+  // flush posts the parked messages of session (once it is idle, or when
+  // force says they waited long enough).
+  async flush(session, force) {
+    if (this.busy.has(session) && !force) return
+    for (const t of this.mine(session)) if (t.parked) await this.post(t)
+  }
+
+  async post(t) {
+    const text = t.parked
+    const id = t.id
+    this.forget(t)
     const client = this.clients.get(t.directory) || [...this.clients.values()][0]
     if (!client) return
     for (let attempt = 0; ; attempt++) {
@@ -407,14 +454,39 @@ export const BgmuxPlugin = async ({ client, directory }) => {
       servers = bgmuxServers(config)
       start(config)
     },
+    event: async ({ event }) => {
+      const p = (event && event.properties) || {}
+      if (!watcher || !p.sessionID) return
+      if (event.type === "session.status" && p.status) watcher.status(p.sessionID, p.status.type !== "idle")
+      else if (event.type === "session.idle") watcher.status(p.sessionID, false)
+    },
     "tool.execute.after": async (input, output) => {
       const tool = String(input.tool || "")
-      let s = null
-      if (tool.endsWith("_start_task")) s = tool.slice(0, -"_start_task".length)
-      else if (tool.endsWith("_restart_task")) s = tool.slice(0, -"_restart_task".length)
-      if (s === null || !servers.has(s)) return
+      const i = tool.lastIndexOf("_", tool.length - "_task".length - 1)
+      if (i < 0 || !servers.has(tool.slice(0, i))) return
       const doc = resultDoc(output)
-      if (doc) start(cfg).register(input.sessionID, directory, doc)
+      if (!doc || typeof doc !== "object") return
+      const failed = !!output.isError
+      const w = start(cfg)
+      switch (tool.slice(i + 1)) {
+        case "start_task":
+          // A wait_for that timed out is an error result, but the task runs.
+          if (!failed || (doc.timeout === true && doc.task)) w.register(input.sessionID, directory, doc)
+          return
+        case "restart_task":
+          if (!failed) w.register(input.sessionID, directory, doc)
+          return
+        case "wait_task":
+          if (doc.ended === true && doc.task) w.seen(input.sessionID, doc.task, false)
+          return
+        case "get_task":
+        case "stop_task":
+          if (!failed && ENDED.has(doc.state) && !doc.next_restart_at) w.seen(input.sessionID, doc, false)
+          return
+        case "remove_task":
+          for (const t of doc.removed || []) w.seen(input.sessionID, t, true)
+          return
+      }
     },
   }
 }

@@ -41,6 +41,10 @@ await b.config(config)
 console.log(JSON.stringify({ ready: true }))
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const m = JSON.parse(line)
+  if (m.event) {
+    for (const h of [a, b]) await h.event({ event: m.event })
+    continue
+  }
   for (const h of [a, b]) await h["tool.execute.after"]({ tool: m.tool, sessionID: m.session, callID: "c1", args: {} }, m.result)
 }
 `
@@ -134,12 +138,32 @@ func (d *driver) stop() {
 // started feeds the plugin a bgmux_start_task result for session.
 func (d *driver) started(session, taskJSON string) {
 	d.t.Helper()
+	d.tool(session, "bgmux_start_task", taskJSON)
+}
+
+// tool feeds the plugin the result of tool (a bgmux document: the CLI's
+// --json output is the MCP result's structured content) for session.
+func (d *driver) tool(session, tool, docJSON string) {
+	d.t.Helper()
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(taskJSON), &doc); err != nil {
-		d.t.Fatalf("task JSON: %v: %s", err, taskJSON)
+	if err := json.Unmarshal([]byte(docJSON), &doc); err != nil {
+		d.t.Fatalf("%s JSON: %v: %s", tool, err, docJSON)
 	}
-	result := map[string]any{"content": []any{map[string]any{"type": "text", "text": "started\n\n" + taskJSON}}, "structuredContent": doc}
-	if err := d.stdin.Encode(map[string]any{"tool": "bgmux_start_task", "session": session, "result": result}); err != nil {
+	result := map[string]any{"content": []any{map[string]any{"type": "text", "text": "summary\n\n" + docJSON}}, "structuredContent": doc}
+	if err := d.stdin.Encode(map[string]any{"tool": tool, "session": session, "result": result}); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// status feeds the plugin a session.status event: session busy or idle.
+func (d *driver) status(session string, busy bool) {
+	d.t.Helper()
+	typ := "idle"
+	if busy {
+		typ = "busy"
+	}
+	ev := map[string]any{"id": "e1", "type": "session.status", "properties": map[string]any{"sessionID": session, "status": map[string]any{"type": typ}}}
+	if err := d.stdin.Encode(map[string]any{"event": ev}); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -194,7 +218,9 @@ func followers(pid int) int {
 // for tasks with a restart policy: an exit followed by restarting is not
 // the end, the last one before gave_up is (with why); a stop of a running
 // task is one message (killed); a stop while waiting to restart is one
-// message. A task that exits 0 ends the list: once its message is posted,
+// message. While the session is busy an end waits until it is idle, and
+// one the session saw in a wait_task result is not told. A task that
+// exits 0 ends the list: once its message is posted,
 // every earlier event of the session has been looked at. A second plugin
 // process (an OpenCode restart) posts nothing of it again. Each process
 // runs one `bgmux events --follow`, for two copies of the plugin.
@@ -231,22 +257,37 @@ func TestOpenCodePluginRestartPolicies(t *testing.T) {
 	if !strings.Contains(stopped, "stopped while waiting to restart") {
 		t.Errorf("retry's message does not say it was stopped while waiting to restart:\n%s", stopped)
 	}
+
+	// While the session runs a turn, an end waits for it to be idle; one
+	// the session saw itself (wait_task) is not told at all.
+	d.status(ses, true)
+	d.started(ses, w.bgmux("start", "--json", "--name", "seen", "--", "true"))
+	d.started(ses, w.bgmux("start", "--json", "--name", "later", "--", "true"))
+	d.tool(ses, "bgmux_wait_task", w.bgmux("wait", "seen", "--json"))
+	w.bgmux("wait", "later")
+	d.status(ses, false)
+	d.waitPost("task later (")
+
 	d.started(ses, w.bgmux("start", "--json", "--name", "last", "--", "true"))
 	d.waitPost("task last (")
 	posts := d.Posts()
-	for _, name := range []string{"flaky", "svc", "retry", "last"} {
+	for name, want := range map[string]int{"flaky": 1, "svc": 1, "retry": 1, "seen": 0, "later": 1, "last": 1} {
 		n := 0
 		for _, p := range posts {
 			if strings.Contains(p, "task "+name+" (") {
 				n++
 			}
 		}
-		if n != 1 {
-			t.Errorf("%d messages about %s, want 1: %q", n, name, posts)
+		if n != want {
+			t.Errorf("%d messages about %s, want %d: %q", n, name, want, posts)
 		}
 	}
-	if len(posts) != 4 {
-		t.Errorf("the plugin posted %d messages, want 4: %q", len(posts), posts)
+	if len(posts) != 5 {
+		t.Errorf("the plugin posted %d messages, want 5: %q", len(posts), posts)
+	}
+	// later was told after the session became idle, after what came before.
+	if i := len(posts) - 2; i < 0 || !strings.Contains(posts[i], "task later (") {
+		t.Errorf("later's message is not the one before last's: %q", posts)
 	}
 	for _, p := range posts {
 		if !strings.HasPrefix(p, ses+": bgmux: task ") {

@@ -65,6 +65,23 @@ func (s *wakeScript) Notices() []string {
 	return append([]string(nil), s.notices...)
 }
 
+// skipOpencodeInstall marks OpenCode's config dirs of the world (the
+// user's and the project's .opencode) as having their dependencies: on
+// start OpenCode runs npm install of its plugin types package in every
+// config dir that lacks node_modules or whose package-lock.json does not
+// list it, and with a plugin to load it waits for that (seconds, over the
+// network). The bgmux plugin imports nothing, so the tests skip it.
+func (w *world) skipOpencodeInstall() {
+	w.t.Helper()
+	lock := []byte(`{"lockfileVersion":3,"packages":{"":{"dependencies":{"@opencode-ai/plugin":"1.18.33"}}}}`)
+	for _, d := range []string{filepath.Join(w.Home, ".config", "opencode"), filepath.Join(w.Work, ".opencode")} {
+		if err := os.MkdirAll(filepath.Join(d, "node_modules"), 0o700); err != nil {
+			w.t.Fatal(err)
+		}
+		w.writeFile(filepath.Join(d, "package-lock.json"), lock)
+	}
+}
+
 // promptIn sends text to session id and waits for the agent loop to end.
 func (s *opencodeServer) promptIn(id, text string) error {
 	return s.call("POST", "/session/"+id+"/message", map[string]any{
@@ -134,6 +151,7 @@ func TestOpenCodePluginWakesSession(t *testing.T) {
 	w := newWorld(t)
 	out := w.bgmux("setup", "opencode", "--bin", bgmuxBin)
 	t.Logf("bgmux setup opencode:\n%s", out)
+	w.skipOpencodeInstall()
 	if _, err := os.Stat(filepath.Join(w.Work, ".opencode", "plugin", "bgmux.js")); err != nil {
 		t.Fatalf("setup opencode wrote no plugin: %v\n%s", err, out)
 	}
@@ -212,6 +230,7 @@ func TestOpenCodePluginRunExits(t *testing.T) {
 	needClient(t, "opencode")
 	w := newWorld(t)
 	w.bgmux("setup", "opencode", "--bin", bgmuxBin)
+	w.skipOpencodeInstall()
 	script := &wakeScript{}
 	m := newModelServer(t, filepath.Join(w.Logs, "model.log"), script.Script)
 	run := w.runOpencode(m, "start slow: sleep 120", 90*time.Second)
