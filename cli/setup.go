@@ -23,7 +23,10 @@ func setupCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "bin", Usage: "the bgmux command the configuration runs (default: the absolute path of this bgmux)"},
 		}
 	}
-	usage := func(c *ucli.Context, err error, _ bool) error { return &usageError{msg: usageMessage(c, err)} }
+	usage := func(c *ucli.Context, err error, _ bool) error {
+		msg := usageMessage(c, err)
+		return &usageError{msg: strings.Replace(msg, "see bgmux "+c.Command.Name+" --help", "see bgmux setup "+c.Command.Name+" --help", 1)}
+	}
 	return &ucli.Command{
 		Name:  "setup",
 		Usage: "configure an agent to use bgmux: setup opencode, setup claude",

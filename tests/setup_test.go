@@ -212,6 +212,9 @@ func TestSetupOpenCodeMalformed(t *testing.T) {
 	if r := e.setup(sub, "opencode", "extra"); r.Code != 2 {
 		t.Errorf("setup opencode extra: exit %d", r.Code)
 	}
+	if r := e.setup(sub, "opencode", "--bogus"); r.Code != 2 || !strings.Contains(r.Err, "see bgmux setup opencode --help") {
+		t.Errorf("setup opencode --bogus: exit %d, stderr %q", r.Code, r.Err)
+	}
 }
 
 // TestSetupOpenCodeGlobal: --global writes into $XDG_CONFIG_HOME/opencode,
