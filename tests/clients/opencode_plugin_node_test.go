@@ -216,7 +216,7 @@ func followers(pid int) int {
 
 // TestOpenCodePluginRestartPolicies: what the plugin reports, once each,
 // for tasks with a restart policy: an exit followed by restarting is not
-// the end, the last one before gave_up is (with why); a stop of a running
+// the end, the last one before gave_up is (with why); a loss is; a stop of a running
 // task is one message (killed); a stop while waiting to restart is one
 // message. While the session is busy an end waits until it is idle, and
 // one the session saw in a wait_task result is not told. A task that
@@ -230,6 +230,33 @@ func TestOpenCodePluginRestartPolicies(t *testing.T) {
 	plugin := filepath.Join(w.Work, ".opencode", "plugin", "bgmux.js")
 	d := startDriver(t, w, plugin)
 	const ses = "ses_test1"
+
+	// A task whose supervisor is killed is lost once restore looks.
+	var gone struct {
+		ID string `json:"id"`
+	}
+	goneJSON := w.bgmux("start", "--json", "--name", "gone", "--", "sleep", "300")
+	json.Unmarshal([]byte(goneJSON), &gone)
+	d.started(ses, goneJSON)
+	var run struct {
+		SupervisorPID int `json:"supervisor_pid"`
+		PGID          int `json:"pgid"`
+	}
+	b, _ := os.ReadFile(filepath.Join(w.State, "tasks", gone.ID, "run"))
+	if json.Unmarshal(b, &run) != nil || run.SupervisorPID <= 1 || run.PGID <= 1 {
+		t.Fatalf("gone's run record: %s", b)
+	}
+	syscall.Kill(run.SupervisorPID, syscall.SIGKILL)
+	syscall.Kill(-run.PGID, syscall.SIGKILL)
+	if !poll(10*time.Second, func() bool { return !pidAlive(run.SupervisorPID) }) {
+		t.Fatal("gone's supervisor outlived SIGKILL")
+	}
+	w.bgmux("restore")
+	lost := d.waitPost("task gone (")
+	t.Logf("gone:\n%s", lost)
+	if !strings.Contains(lost, "lost") {
+		t.Errorf("gone's message does not say it was lost:\n%s", lost)
+	}
 
 	d.started(ses, w.bgmux("start", "--json", "--name", "flaky", "--restart", "on-failure", "--max-restarts", "1", "--", "sh", "-c", "sleep 0.5; exit 5"))
 	d.started(ses, w.bgmux("start", "--json", "--name", "svc", "--restart", "always", "--", "sleep", "300"))
@@ -271,7 +298,7 @@ func TestOpenCodePluginRestartPolicies(t *testing.T) {
 	d.started(ses, w.bgmux("start", "--json", "--name", "last", "--", "true"))
 	d.waitPost("task last (")
 	posts := d.Posts()
-	for name, want := range map[string]int{"flaky": 1, "svc": 1, "retry": 1, "seen": 0, "later": 1, "last": 1} {
+	for name, want := range map[string]int{"gone": 1, "flaky": 1, "svc": 1, "retry": 1, "seen": 0, "later": 1, "last": 1} {
 		n := 0
 		for _, p := range posts {
 			if strings.Contains(p, "task "+name+" (") {
@@ -282,8 +309,8 @@ func TestOpenCodePluginRestartPolicies(t *testing.T) {
 			t.Errorf("%d messages about %s, want %d: %q", n, name, want, posts)
 		}
 	}
-	if len(posts) != 5 {
-		t.Errorf("the plugin posted %d messages, want 5: %q", len(posts), posts)
+	if len(posts) != 6 {
+		t.Errorf("the plugin posted %d messages, want 6: %q", len(posts), posts)
 	}
 	// later was told after the session became idle, after what came before.
 	if i := len(posts) - 2; i < 0 || !strings.Contains(posts[i], "task later (") {
