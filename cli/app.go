@@ -102,7 +102,7 @@ func newApp(stdio IO) *ucli.App {
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
 		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
-		upCommand(stdio), downCommand(stdio), eventsCommand(stdio), completionCommand(stdio),
+		upCommand(stdio), downCommand(stdio), eventsCommand(stdio), completionCommand(stdio), setupCommand(stdio),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
