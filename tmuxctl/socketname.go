@@ -5,9 +5,9 @@ import (
 	"unicode"
 )
 
-// maxSocketName keeps the socket's path ($TMUX_TMPDIR/tmux-UID/NAME)
-// within the 108 bytes a unix socket address may hold.
-const maxSocketName = 64
+// maxSocketName is more than a socket's path ($TMUX_TMPDIR/tmux-UID/NAME)
+// could use of the 108 bytes a unix socket address holds.
+const maxSocketName = 100
 
 // CheckSocketName reports why name cannot be a -L socket name, or nil.
 // tmux puts the socket at $TMUX_TMPDIR/tmux-UID/NAME: a name with a slash,
@@ -23,8 +23,8 @@ func CheckSocketName(name string) error {
 		return fmt.Errorf("tmux socket name %q is longer than %d bytes", name, maxSocketName)
 	}
 	for _, r := range name {
-		if r == '/' || r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) {
-			return fmt.Errorf("tmux socket name %q has a %q; use letters, digits, '.', '-' and '_'", name, r)
+		if r == '/' || unicode.IsControl(r) {
+			return fmt.Errorf("tmux socket name %q has a %q; a socket name is a plain file name", name, r)
 		}
 	}
 	return nil
