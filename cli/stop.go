@@ -50,12 +50,17 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 		return err
 	}
 	wasLive := !t.State.Finished()
+	pending := t.NextRestartAt != nil // between runs, waiting to restart
 	t, err = m.Stop(c.Context, t, tasks.StopOptions{Signal: signal, Grace: grace})
 	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
 		return writeJSON(stdio.Out, t)
+	}
+	if pending {
+		fmt.Fprintf(stdio.Out, "ended the restart policy of %s (%s): it stays %s\n", t.Name, t.ID, stateText(t))
+		return nil
 	}
 	if !wasLive {
 		fmt.Fprintf(stdio.Out, "%s (%s) was already %s\n", t.Name, t.ID, stateText(t))
