@@ -201,6 +201,8 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 	res, err := m.Follow(ctx, t, o.LogOptions, h)
 	if err == nil {
 		err = end.end()
+	} else {
+		end.flush() // interrupted: what was read is shown (and claimed, with --new)
 	}
 	if err != nil {
 		bw.Flush()
