@@ -175,6 +175,9 @@ func report(err error, stdio IO, asJSON bool) int {
 	case errors.As(err, &ee) && ee.ExitCode() != 0:
 		code = ee.ExitCode()
 	}
+	if st := tasks.StatusOf(err); st != 0 {
+		code = st
+	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "bgmux: ") {
 		msg = "bgmux: " + msg

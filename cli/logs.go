@@ -35,7 +35,7 @@ func logsCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "reader", Usage: "the reader whose cursor --new uses (default \"default\")"},
 			&ucli.Int64Flag{Name: "since-offset", Usage: "read from this logical byte offset (the end_offset of an earlier --json read)"},
 			&ucli.StringFlag{Name: "since", Usage: "only output written in the last DUR (e.g. 1m)"},
-			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until the task's current run ends, then its exit line"},
+			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until the task's current run ends, then one exit line; the exit status is the task's, as with wait"},
 			&ucli.BoolFlag{Name: "raw", Usage: "the bytes as the task wrote them (terminal line endings and escapes kept)"},
 			jsonFlag,
 		},
@@ -196,7 +196,14 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 			return nil
 		}
 	}
+	end := &followEnd{write: h.Line}
+	h.Line = end.line
 	res, err := m.Follow(ctx, t, o.LogOptions, h)
+	if err == nil {
+		err = end.end()
+	} else {
+		end.flush() // interrupted: what was read is shown (and claimed, with --new)
+	}
 	if err != nil {
 		bw.Flush()
 		return err
@@ -207,9 +214,16 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 		if midLine {
 			bw.WriteByte('\n')
 		}
-		fmt.Fprintf(bw, "[bgmux] %s\n", stateText(res.Task))
+		fmt.Fprintf(bw, "[bgmux] %s\n", exitLine(res.Task))
 	}
-	return bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	// The task's status, as wait gives it.
+	if st := res.Task.ExitStatus(); st != 0 {
+		return exitStatus(st)
+	}
+	return nil
 }
 
 // oneTask builds the manager and resolves the command's single TASK.

@@ -26,15 +26,43 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// stateText is the state column: "exited 3", "killed SIGTERM", "running".
+// stateText is the state column: "exited 3", "killed SIGTERM", "running",
+// with what the restart policy does next (policyText) or why the task
+// is lost: "lost (supervisor gone)".
 func stateText(t *tasks.Task) string {
+	s := string(t.State)
 	switch {
 	case t.State == tasks.Exited && t.ExitCode != nil:
-		return fmt.Sprintf("exited %d", *t.ExitCode)
+		s = fmt.Sprintf("exited %d", *t.ExitCode)
 	case t.State == tasks.Killed && t.Signal != nil:
-		return "killed " + *t.Signal
+		s = "killed " + *t.Signal
+	case t.State == tasks.Lost && t.LostReason != nil:
+		s += " (" + *t.LostReason + ")"
 	}
-	return string(t.State)
+	if p := policyText(t, time.Now()); p != "" {
+		s += ", " + p
+	}
+	return s
+}
+
+// policyText says what the restart policy of a finished run does:
+// "restarting in 4s (3 of 5)", "gave up after 5 restarts", or "".
+func policyText(t *tasks.Task, now time.Time) string {
+	switch {
+	case t.NextRestartAt != nil:
+		in := t.NextRestartAt.Sub(now).Round(time.Second)
+		if in < 0 {
+			in = 0
+		}
+		n := fmt.Sprint(t.Restarts + 1)
+		if t.MaxRestarts != nil {
+			n += fmt.Sprintf(" of %d", *t.MaxRestarts)
+		}
+		return fmt.Sprintf("restarting in %s (%s)", in, n)
+	case t.GaveUp:
+		return fmt.Sprintf("gave up after %d restarts", t.Restarts)
+	}
+	return ""
 }
 
 // printTable renders tasks as an aligned table. On a terminal (tm) the

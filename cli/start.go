@@ -9,6 +9,13 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
+// startResult is start --json's answer: the task object and whether
+// --reuse gave back a live task instead of starting one.
+type startResult struct {
+	*tasks.Task
+	Reused bool `json:"reused"`
+}
+
 func startCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:      "start",
@@ -24,7 +31,7 @@ func startCommand(stdio IO) *ucli.Command {
 			&ucli.StringFlag{Name: "restart", Value: "never", Usage: "restart policy: never, on-failure or always (backoff 1s doubling to 60s)"},
 			&ucli.StringFlag{Name: "max-restarts", Usage: "stop restarting after N automatic restarts (default: no limit)"},
 			&ucli.StringFlag{Name: "max-log-size", Usage: "keep at most this much output per log file, e.g. 8MiB (default 64MiB, config max_log_size)"},
-			&ucli.BoolFlag{Name: "reuse", Usage: "with --name: if that task is already running in the group, return it instead of failing"},
+			&ucli.BoolFlag{Name: "reuse", Usage: "with --name: if that task is already running in the group and runs the same command (same cwd, env keys), return it instead of failing (\"reused\": true); a task running something else is a conflict"},
 			jsonFlag,
 		}, startWaitFlags()...),
 		Action: func(c *ucli.Context) error {
@@ -74,9 +81,13 @@ func startCommand(stdio IO) *ucli.Command {
 				return wait.startAndWait(c, stdio, m, t)
 			}
 			if c.Bool("json") {
-				return writeJSON(stdio.Out, t)
+				return writeJSON(stdio.Out, startResult{Task: t, Reused: t.Reused()})
 			}
 			fmt.Fprintln(stdio.Out, t.ID)
+			if t.Reused() {
+				// stdout stays the id alone, for id=$(bgmux start ...).
+				fmt.Fprintf(stdio.Err, "bgmux: reused the running task %s (%s): it runs what was asked\n", t.Name, t.ID)
+			}
 			return nil
 		},
 	}

@@ -71,6 +71,7 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 	type result struct {
 		t       *tasks.Task
 		wasLive bool
+		pending bool // between runs, waiting to restart
 		err     error
 	}
 	res := make([]result, len(ts))
@@ -80,6 +81,7 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 		go func() {
 			defer wg.Done()
 			res[i].wasLive = !t.State.Finished()
+			res[i].pending = t.NextRestartAt != nil
 			res[i].t, res[i].err = m.Stop(c.Context, t, tasks.StopOptions{Signal: signal, Grace: grace})
 		}()
 	}
@@ -97,9 +99,12 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 		if c.Bool("json") {
 			continue
 		}
-		if !r.wasLive {
+		switch {
+		case r.pending:
+			fmt.Fprintf(stdio.Out, "ended the restart policy of %s (%s): it stays %s\n", r.t.Name, r.t.ID, stateText(r.t))
+		case !r.wasLive:
 			fmt.Fprintf(stdio.Out, "%s (%s) was already %s\n", r.t.Name, r.t.ID, stateText(r.t))
-		} else {
+		default:
 			fmt.Fprintf(stdio.Out, "%s (%s) %s\n", r.t.Name, r.t.ID, stateText(r.t))
 		}
 	}

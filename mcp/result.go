@@ -141,11 +141,14 @@ func describe(t *tasks.Task) string {
 		if t.NextRestartAt != nil {
 			s += "; the restart policy runs it again at " + t.NextRestartAt.Local().Format("15:04:05")
 		}
+		if t.GaveUp {
+			s += fmt.Sprintf("; the restart policy gave up after %d restarts", t.Restarts)
+		}
 		return s
 	case t.State == tasks.Killed && t.Signal != nil:
 		return who + " was killed by " + *t.Signal
-	case t.State == tasks.Lost:
-		return who + " was lost: its supervisor ended without recording an exit (the tmux server was killed or the host rebooted)"
+	case t.State == tasks.Lost && t.LostReason != nil:
+		return who + " was lost (" + *t.LostReason + "): its supervisor ended without recording an exit (the tmux server was killed or the host rebooted)"
 	}
 	return who + " is " + string(t.State)
 }

@@ -132,7 +132,6 @@ func (s *Server) beginStart(c *call, in StartInput) (*startCall, error) {
 	if in.EnvFile != "" {
 		envFiles = []string{in.EnvFile}
 	}
-	begun := time.Now()
 	t, err := c.m.Start(c.ctx, tasks.StartOptions{
 		Name: in.Name, Group: in.Group, Cwd: in.Cwd, Env: env, EnvFiles: envFiles, Tags: in.Tags,
 		Restart: in.Restart, MaxRestarts: in.MaxRestarts, Reuse: in.Reuse, Command: in.Command,
@@ -142,7 +141,7 @@ func (s *Server) beginStart(c *call, in StartInput) (*startCall, error) {
 	}
 	s.watch.add(c.req.Session, t)
 	st := &startCall{t: t, words: "Started ", w: w}
-	if in.Reuse && t.CreatedAt.Before(begun) {
+	if t.Reused() {
 		st.words = "Reused the live task " // reuse returned an existing task
 	}
 	return st, nil

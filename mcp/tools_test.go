@@ -88,7 +88,7 @@ func TestTaskLifecycle(t *testing.T) {
 	}
 
 	var again wtask
-	res = f.ok("start_task", map[string]any{"command": "sleep 300", "name": "web", "reuse": true}, &again)
+	res = f.ok("start_task", map[string]any{"command": "sleep 300", "name": "web", "env": map[string]string{"A": "2"}, "reuse": true}, &again)
 	if again.ID != tk.ID || !strings.HasPrefix(text(res), "Reused") {
 		t.Fatalf("start_task reuse: %+v\n%s", again, text(res))
 	}

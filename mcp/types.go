@@ -24,7 +24,7 @@ type StartInput struct {
 	// MaxRestarts is a pointer so that 0 (never restart automatically) is
 	// told apart from unset.
 	MaxRestarts *int   `json:"max_restarts,omitempty" jsonschema:"With restart: stop restarting after this many automatic restarts. Default: no limit."`
-	Reuse       bool   `json:"reuse,omitempty" jsonschema:"With name: if a live task of that name already exists in the group, return it instead of failing. Use it when retrying, so a second copy of a server is never started."`
+	Reuse       bool   `json:"reuse,omitempty" jsonschema:"With name: if a live task of that name already exists in the group and runs the same command (same cwd and env keys), return it instead of failing; a live task running something else is a conflict that names the difference. Use it when retrying, so a second copy of a server is never started."`
 	WaitFor     string `json:"wait_for,omitempty" jsonschema:"After starting, wait until an output line matches this regular expression (RE2 syntax, e.g. 'listening on port (\\d+)'), instead of sleeping. The result then is the wait result: the matching line and its capture groups."`
 	// TimeoutS is a pointer so that a given 0 is told apart from unset.
 	TimeoutS *float64 `json:"timeout_s,omitempty" jsonschema:"With wait_for: give up waiting after this many seconds (default 30; 0 means no limit). The task keeps running after a timeout."`

@@ -26,6 +26,9 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Err  error
+	// Status, when not 0, is the exit status the CLI ends with instead
+	// of the kind's (127 for a command that could not be executed).
+	Status int
 }
 
 func (e *Error) Error() string {
@@ -52,6 +55,17 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return KindFailed
+}
+
+// StatusOf returns the exit status an Error in err's chain asks for, 0
+// when none does.
+func StatusOf(err error) int {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if e, ok := err.(*Error); ok && e.Status != 0 {
+			return e.Status
+		}
+	}
+	return 0
 }
 
 // wrap adds context to err while keeping its kind.

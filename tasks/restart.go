@@ -148,7 +148,9 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	})
 	if !recorded() && sup.PanePID > 0 && !procAlive(sup.PanePID, sup.PaneStart) {
 		os.Remove(m.Store.Path(t.ID, NextReserveFile))
-		var err error = Errorf(KindFailed, "restart %s: its supervisor ended without starting the command (see its window: %s)", t.ID, attachCommand(t.spec.Socket, t.Tmux.Session, t.Name))
+		var win WindowRecord // the window the restart ran in
+		readJSON(m.Store.Path(t.ID, WindowFile), &win)
+		var err error = Errorf(KindFailed, "restart %s: its supervisor ended without starting the command (see its window: %s)", t.ID, attachCommand(t.spec.Socket, t.Tmux.Session, t.Name, win.Window))
 		if free, ok := diskFree(m.Store.Dir); ok && free < reserveSize {
 			err = wrap(m.Store.unwritable(syscall.ENOSPC), "restart %s", t.ID)
 		}

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -37,7 +38,10 @@ type StartOptions struct {
 	// configured max_log_size.
 	MaxLogSize int64
 	// Reuse returns the live task already holding Name in the group
-	// instead of failing with a conflict.
+	// instead of failing with a conflict, when it runs what was asked
+	// (command, cwd, env keys, group; see reuseDiff): a task running
+	// something else is still a conflict, one that names the difference.
+	// Declared starts (bgmux up) keep a live declared task as it is.
 	Reuse bool
 	// Declared is the config file declaring the task (bgmux up), "" for
 	// a task started by hand.
@@ -75,6 +79,10 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		return nil, err
 	}
 	if existing != nil {
+		if diff := reuseDiff(existing.spec, spec); diff != "" && opts.Declared == "" {
+			return nil, Errorf(KindConflict, "a task named %s is already running in group %s (%s), but %s; --reuse gives back only a task that runs what was asked: stop it first, or choose another --name", spec.Name, spec.Group, existing.ID, diff)
+		}
+		existing.reused = true
 		return existing, nil
 	}
 	id := spec.ID
@@ -98,7 +106,24 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 	waitFor(ctx, supervisorReadyTimeout, func() bool {
 		return fileExists(runPath) || fileExists(exitPath) || !procAlive(rec.PanePID, rec.PaneStart)
 	})
-	return m.Store.load(id)
+	var run Run
+	if readJSON(runPath, &run) == nil && run.PID == 0 {
+		// The command could not be executed: the supervisor records its
+		// exit (127 or 126) right after the run, once its trailer is
+		// written.
+		waitFor(ctx, supervisorReadyTimeout, func() bool {
+			return m.Store.hasExit(id, run.Run) || !procAlive(run.SupervisorPID, run.SupervisorStart)
+		})
+	}
+	t, err := m.Store.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if t.run != nil && t.run.PID == 0 && t.exit != nil && t.exit.Error != "" {
+		return t, &Error{Kind: KindFailed, Status: t.exit.StatusCode(),
+			Msg: fmt.Sprintf("start %s: cannot run %s; the task (%s) is recorded as exited %d", t.Name, t.exit.Error, t.ID, t.exit.StatusCode())}
+	}
+	return t, nil
 }
 
 // openWindow creates the task's window, running the supervisor exe (with

@@ -60,6 +60,15 @@ type Task struct {
 	// supervisor started; NextRestartAt is set while one is pending.
 	Restarts      int        `json:"restarts"`
 	NextRestartAt *time.Time `json:"next_restart_at"`
+	// MaxRestarts is the bound on automatic restarts (--max-restarts),
+	// nil when there is none.
+	MaxRestarts *int `json:"max_restarts"`
+	// GaveUp reports that the restart policy would have brought the
+	// finished run back but the task reached MaxRestarts.
+	GaveUp bool `json:"gave_up"`
+	// LostReason says why a lost task is lost ("supervisor gone", "host
+	// rebooted", ...), nil unless the state is lost.
+	LostReason *string `json:"lost_reason"`
 	// History lists the exits of earlier runs, oldest first (status only;
 	// list leaves it out to stay one read per sidecar).
 	History   []Exit     `json:"history,omitempty"`
@@ -78,6 +87,9 @@ type Task struct {
 	run    *Run
 	exit   *Exit
 	window *WindowRecord
+	// reused says Start gave back this live task (--reuse) instead of
+	// starting one.
+	reused bool
 	// exitFromHistory says exit came from the run history: the
 	// supervisor died before writing the exit record (restore writes it).
 	exitFromHistory bool
@@ -85,6 +97,23 @@ type Task struct {
 
 // Spec returns the task's spec as loaded from disk, without BaseEnv.
 func (t *Task) Spec() *Spec { return t.spec }
+
+// Reused reports whether Start gave back an already live task (Reuse)
+// instead of starting a new one.
+func (t *Task) Reused() bool { return t.reused }
+
+// ExitStatus is the shell-style status of the current run once it is
+// over, as wait reports it: the exit code, 128+n for signal n, 1 for a
+// lost task; 0 while the run goes on.
+func (t *Task) ExitStatus() int {
+	switch {
+	case t.State == Lost:
+		return 1
+	case t.exit != nil:
+		return t.exit.StatusCode()
+	}
+	return 0
+}
 
 // Exit returns the exit record of the current run, nil while it runs.
 func (t *Task) Exit() *Exit { return t.exit }
@@ -181,11 +210,54 @@ func (t *Task) fill(s *Store) {
 			t.Runs = t.exit.Run
 		}
 	}
+	if sp.MaxRestarts != nil {
+		n := *sp.MaxRestarts
+		t.MaxRestarts = &n
+	}
+	t.GaveUp = t.gaveUp(s)
+	if t.State == Lost {
+		why := t.lostReason()
+		t.LostReason = &why
+	}
 	t.Tmux = TmuxInfo{Socket: sp.Socket, Session: sp.Group}
 	if t.window != nil {
 		t.Tmux.Window, t.Tmux.Pane, t.Tmux.Session = t.window.Window, t.window.Pane, t.window.Session
 	}
-	t.Tmux.Attach = attachCommand(sp.Socket, t.Tmux.Session, sp.Name)
+	t.Tmux.Attach = attachCommand(sp.Socket, t.Tmux.Session, sp.Name, t.Tmux.Window)
+}
+
+// gaveUp reports whether the restart policy stopped at max_restarts: the
+// run is over, its supervisor restarts nothing more, the policy would
+// have restarted this exit, and no stop ended the policy.
+func (t *Task) gaveUp(s *Store) bool {
+	sp := t.spec
+	if sp.MaxRestarts == nil || t.exit == nil || t.exit.Lost || t.exit.NextRestartAt != nil || t.run == nil || t.run.Restarts < *sp.MaxRestarts {
+		return false
+	}
+	failed := t.exit.Signal != nil || t.exit.ExitCode == nil || *t.exit.ExitCode != 0
+	if sp.Restart != "always" && (sp.Restart != "on-failure" || !failed) {
+		return false
+	}
+	return !fileExists(s.Path(t.ID, StopFile))
+}
+
+// lostReason says why a lost task is lost: restore's record of it, or
+// what the records show (the same words restore would write when the
+// tmux server and the window are still there).
+func (t *Task) lostReason() string {
+	if t.exit != nil && t.exit.Lost && t.exit.LostReason != "" {
+		return t.exit.LostReason
+	}
+	boot := BootID()
+	switch {
+	case t.run != nil && t.run.BootID != boot, t.run == nil && t.window != nil && t.window.BootID != boot:
+		return "host rebooted"
+	case t.run == nil && t.window == nil:
+		return "start never opened a window"
+	case t.run == nil:
+		return "supervisor never started"
+	}
+	return "supervisor gone"
 }
 
 func (t *Task) derive() State {
@@ -217,13 +289,20 @@ func (t *Task) derive() State {
 	return Lost
 }
 
-// attachCommand is the command a human types to watch the task.
-func attachCommand(socket, session, name string) string {
+// attachCommand is the command a human types to watch the task: its
+// window by id (a name may be held by an older, finished task's window
+// too, and tmux would pick that one), or session:name when start has not
+// recorded the window yet.
+func attachCommand(socket, session, name, window string) string {
 	prefix := "tmux"
 	if socket != "" && socket != "default" {
 		prefix = "tmux -L " + tmuxctl.ShellQuote(socket)
 	}
-	return prefix + " attach -t " + tmuxctl.ShellQuote(session+":"+name)
+	target := session + ":" + name
+	if window != "" {
+		target = window
+	}
+	return prefix + " attach -t " + tmuxctl.ShellQuote(target)
 }
 
 // supervisorAlive reports whether the current run's supervisor process is

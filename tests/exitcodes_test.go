@@ -92,6 +92,10 @@ func TestExitCodes(t *testing.T) {
 		action  []string // bgmux command run once the task runs, e.g. stop
 		want    ecWant
 		logHas  []string // substrings bgmux logs must contain
+		// startStatus is start's exit status when it is not 0: a
+		// program that cannot be executed fails start (127), though
+		// the task is recorded.
+		startStatus int
 	}{
 		{name: "exit0", command: []string{"exit 0"}, want: ecWant{state: "exited", code: 0}},
 		{name: "exit3", command: []string{"exit 3"}, want: ecWant{state: "exited", code: 3}},
@@ -101,14 +105,21 @@ func TestExitCodes(t *testing.T) {
 		{name: "kill", command: []string{"sleep", "1000"}, action: []string{"kill"}, want: ecWant{state: "killed", signal: "SIGKILL"}},
 		{name: "self-kill", command: []string{"kill -KILL $$; sleep 1000"}, want: ecWant{state: "killed", signal: "SIGKILL"}},
 		{name: "shell-not-found", command: []string{"nosuchcmd-xyz"}, want: ecWant{state: "exited", code: 127}, logHas: []string{"nosuchcmd-xyz", "not found"}},
-		{name: "argv-not-found", command: []string{"nosuchprog-xyz", "arg"}, want: ecWant{state: "exited", code: 127}, logHas: []string{"nosuchprog-xyz"}},
+		{name: "argv-not-found", command: []string{"nosuchprog-xyz", "arg"}, want: ecWant{state: "exited", code: 127}, logHas: []string{"nosuchprog-xyz"}, startStatus: 127},
 	}
 	for _, c := range cases {
 		c := c
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			tk := e.start(append([]string{"--name", c.name, "--"}, c.command...)...)
+			var tk task
+			if c.startStatus != 0 {
+				if r := e.run(append([]string{"start", "--name", c.name, "--"}, c.command...)...); r.Code != c.startStatus {
+					t.Fatalf("start: exit %d, want %d; stderr %q", r.Code, c.startStatus, r.Err)
+				}
+			} else {
+				tk = e.start(append([]string{"--name", c.name, "--"}, c.command...)...)
+			}
 			if c.action != nil {
 				if tk.State != "running" || tk.PID == nil {
 					t.Fatalf("before %s: state %q pid %v, want running", c.action[0], tk.State, tk.PID)

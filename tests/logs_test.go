@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -350,6 +351,9 @@ type followProc struct {
 	lines  chan string
 	stderr strings.Builder
 	done   chan error
+	// code is the exit status once rest has returned: the followed
+	// task's status, as wait gives it.
+	code int
 }
 
 func startFollow(t *testing.T, e *env, args ...string) *followProc {
@@ -401,7 +405,11 @@ func (p *followProc) rest(t *testing.T) []string {
 		out = append(out, l)
 	}
 	if err := <-p.done; err != nil {
-		t.Fatalf("logs --follow: %v; stderr %q", err, p.stderr.String())
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("logs --follow: %v; stderr %q", err, p.stderr.String())
+		}
+		p.code = ee.ExitCode()
 	}
 	return out
 }
@@ -416,16 +424,16 @@ func TestLogsFollowEndsWithExitLine(t *testing.T) {
 	}
 	g.open(t)
 	rest := p.rest(t)
-	if len(rest) < 3 || rest[0] != "bold" || !strings.HasPrefix(rest[1], "no newline") || rest[len(rest)-1] != "[bgmux] exited 3" {
-		t.Fatalf("logs --follow printed %q after the first line", rest)
+	if len(rest) != 3 || rest[0] != "bold" || !strings.HasPrefix(rest[1], "no newline") || !strings.HasPrefix(rest[2], "[bgmux] exited 3 after ") || p.code != 3 {
+		t.Fatalf("logs --follow printed %q after the first line and exited %d; want bold, no newline, one exit line, exit status 3", rest, p.code)
 	}
 	if st := e.status(tk.ID); st.State != "exited" {
 		t.Fatalf("task state %s", st.State)
 	}
 	// Following a finished task prints its log and the exit line at once.
-	p = startFollow(t, e, "--json", "--tail", "1", "fol")
+	p = startFollow(t, e, "--json", "--tail", "2", "fol")
 	objs := p.rest(t)
-	if len(objs) != 2 {
+	if len(objs) < 2 || p.code != 3 {
 		t.Fatalf("follow --json of a finished task: %q", objs)
 	}
 	var line struct {
@@ -440,9 +448,9 @@ func TestLogsFollowEndsWithExitLine(t *testing.T) {
 		Exit      *task `json:"exit"`
 		EndOffset int64 `json:"end_offset"`
 	}
-	edgeOneJSON(t, "follow json exit", objs[1], &end)
+	edgeOneJSON(t, "follow json exit", objs[len(objs)-1], &end)
 	if end.Exit == nil || end.Exit.ID != tk.ID || end.Exit.ExitCode == nil || *end.Exit.ExitCode != 3 || end.EndOffset <= 0 {
-		t.Fatalf("follow --json exit object %s", objs[1])
+		t.Fatalf("follow --json exit object %s", objs[len(objs)-1])
 	}
 }
 
