@@ -37,12 +37,12 @@ type logWriter struct {
 	id      string
 	maxSize int64
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	f      *os.File
-	meta   LogMeta
-	size   int64 // size of output.log
-	last   byte  // the last byte in the log (0 when it is empty)
+	mu   sync.Mutex
+	cond *sync.Cond
+	f    *os.File
+	meta LogMeta
+	size int64 // size of output.log
+	last byte  // the last byte in the log (0 when it is empty)
 	// want are the byte sequences the armed trailer may arrive as (see
 	// expect); pend holds output that may be the start of one of them,
 	// kept back until it is known whether it is; seen is set once the

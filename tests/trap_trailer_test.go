@@ -30,8 +30,8 @@ func TestTrapTrailerNotInLog(t *testing.T) {
 		Lines []string `json:"lines"`
 		Size  int64    `json:"size"`
 		Task  *struct {
-			State      string `json:"state"`
-			ExitCode   *int   `json:"exit_code"`
+			State    string `json:"state"`
+			ExitCode *int   `json:"exit_code"`
 		} `json:"task"`
 	}
 	out := e.must("logs", "t1", "--json")
