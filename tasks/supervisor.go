@@ -31,7 +31,8 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // Supervise runs task id from the store at stateDir as the window's
 // command: it starts the child in its own process group as the terminal's
 // foreground group, forwards signals, writes the log from the pane's
-// output pipe, writes the run and exit sidecars, prints a trailer line,
+// output pipe, writes the run and exit sidecars, prints a trailer line in
+// its pane (the log writer consumes it: it is not the task's output),
 // applies the restart policy, and returns the last run's status (128+n
 // for signal n) as its own exit status.
 //
@@ -471,7 +472,8 @@ func (s *supervisor) writeRecord(file string, v any, floor int64) error {
 	return writeJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
 }
 
-// record sets ex.EndedAt, prints the trailer, waits until it has reached the log (so that
+// record sets ex.EndedAt, prints the trailer, waits until it has come
+// through the pipe, where the log writer consumes it (so that
 // an exit record means the log is complete), then writes the logloss
 // sidecar (when output was lost), adds the run to the history and writes
 // the exit sidecar, using the disk reserve if the disk is full. It
