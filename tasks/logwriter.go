@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -402,14 +403,14 @@ func inode(f *os.File) uint64 {
 	return 0
 }
 
-// expect arms the writer to consume trailer, the line the supervisor is
-// about to print in its pane (call before printing it) as "\n" trailer
+// expect arms the writer to consume out, what the supervisor is about to
+// print in its pane (call before printing it), such as "\n" trailer
 // "\n", which the terminal turns into "\r\n" trailer "\r\n" (or leaves
 // as it is, when the task turned output processing off). Those exact
 // bytes are not written to the log; waitSeen reports their arrival.
-func (w *logWriter) expect(trailer string) {
+func (w *logWriter) expect(out string) {
 	w.mu.Lock()
-	w.want = [][]byte{[]byte("\r\n" + trailer + "\r\n"), []byte("\n" + trailer + "\n")}
+	w.want = [][]byte{[]byte(strings.ReplaceAll(out, "\n", "\r\n")), []byte(out)}
 	w.pend, w.seen, w.lastIn = nil, false, time.Now()
 	w.mu.Unlock()
 }
@@ -432,8 +433,7 @@ func (w *logWriter) consumeTrailer(p []byte, now time.Time) {
 	}
 	if at >= 0 {
 		w.append(data[:at], now)
-		if w.last != '\n' && w.last != 0 {
-			br := match[:bytes.IndexByte(match, '\n')+1]
+		if br := leadingBreak(match); br != nil && w.last != '\n' && w.last != 0 {
 			w.append(br, now)
 		}
 		w.seen, w.want = true, nil
@@ -498,6 +498,16 @@ func (w *logWriter) waitSeen(idle time.Duration, gone func() bool) bool {
 		w.pend = nil
 	}
 	return seen
+}
+
+// leadingBreak is the line break out begins with, nil if none.
+func leadingBreak(out []byte) []byte {
+	for _, br := range []string{"\r\n", "\n"} {
+		if bytes.HasPrefix(out, []byte(br)) {
+			return []byte(br)
+		}
+	}
+	return nil
 }
 
 func (w *logWriter) close() {

@@ -16,17 +16,19 @@ func TestTrapTrailerConsumed(t *testing.T) {
 	const trailer = "[bgmux] exited 0 after 0.1s"
 	cases := []struct {
 		name   string
+		note   string // what the supervisor prints, if not the trailer
 		chunks []string
 		want   string
 		seen   bool
 	}{
-		{"whole", []string{"out\r\n\r\n" + trailer + "\r\n"}, "out\r\n", true},
-		{"byte by byte", split("out\r\n\r\n" + trailer + "\r\n"), "out\r\n", true},
-		{"no output processing", []string{"out\n\n" + trailer + "\n"}, "out\n", true},
-		{"unfinished line", []string{"prompt> ", "\r\n" + trailer + "\r\n"}, "prompt> \r\n", true},
-		{"output after it", []string{"a\r\n\r\n" + trailer + "\r\nlate\r\n"}, "a\r\nlate\r\n", true},
-		{"look-alike", []string{"\r\n[bgmux] exited 0 after 0.1", "x\r\n"}, "\r\n[bgmux] exited 0 after 0.1x\r\n", false},
-		{"cut short", []string{"a\r\n\r\n[bgmux] exit"}, "a\r\n\r\n[bgmux] exit", false},
+		{"whole", "", []string{"out\r\n\r\n" + trailer + "\r\n"}, "out\r\n", true},
+		{"byte by byte", "", split("out\r\n\r\n" + trailer + "\r\n"), "out\r\n", true},
+		{"no output processing", "", []string{"out\n\n" + trailer + "\n"}, "out\n", true},
+		{"unfinished line", "", []string{"prompt> ", "\r\n" + trailer + "\r\n"}, "prompt> \r\n", true},
+		{"output after it", "", []string{"a\r\n\r\n" + trailer + "\r\nlate\r\n"}, "a\r\nlate\r\n", true},
+		{"stop note", "[bgmux] stopped; not restarting\n", []string{"a\r\n[bgmux] stopped; not restarting\r\n"}, "a\r\n", true},
+		{"look-alike", "", []string{"\r\n[bgmux] exited 0 after 0.1", "x\r\n"}, "\r\n[bgmux] exited 0 after 0.1x\r\n", false},
+		{"cut short", "", []string{"a\r\n\r\n[bgmux] exit"}, "a\r\n\r\n[bgmux] exit", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,7 +41,11 @@ func TestTrapTrailerConsumed(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer w.close()
-			w.expect(trailer)
+			note := c.note
+			if note == "" {
+				note = "\n" + trailer + "\n"
+			}
+			w.expect(note)
 			for _, ch := range c.chunks {
 				w.write([]byte(ch))
 			}

@@ -1,7 +1,10 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +49,17 @@ func TestTrapTrailerNotInLog(t *testing.T) {
 	}
 	if doc.Size != int64(len("FINAL RESULT: 42\r\n")) {
 		t.Fatalf("the log holds %d bytes, want only the task's %d", doc.Size, len("FINAL RESULT: 42\r\n"))
+	}
+	// MCP read_output is the same document: the task's lines, its state.
+	var mcp struct {
+		Lines []string `json:"lines"`
+		Task  *struct {
+			State string `json:"state"`
+		} `json:"task"`
+	}
+	mcpConnect(t, e).ok("read_output", map[string]any{"task": "t1"}, &mcp)
+	if len(mcp.Lines) != 1 || mcp.Lines[0] != "FINAL RESULT: 42" || mcp.Task == nil || mcp.Task.State != "exited" {
+		t.Fatalf("read_output: %+v", mcp)
 	}
 	if got := e.must("logs", "t1", "--new"); got != "FINAL RESULT: 42\n" {
 		t.Fatalf("logs --new = %q", got)
@@ -111,5 +125,31 @@ func TestTrapTrailerRestartRuns(t *testing.T) {
 	}
 	if got != "run-1\nrun-2\nrun-3\n" {
 		t.Fatalf("the log = %q, want each run's line in order", got)
+	}
+}
+
+// TestTrapTrailerStopInRestartPause: a task stopped while its policy waits
+// to restart it logs its output only, not the supervisor's notice that it
+// stopped.
+func TestTrapTrailerStopInRestartPause(t *testing.T) {
+	e := newEnv(t)
+	e.must("start", "--name", "loop", "--restart", "always", "--", "sh", "-c", "echo looping; exit 1")
+	if !poll(20*time.Second, func() bool { return strings.Contains(e.must("status", "loop"), "restarting") }) {
+		t.Fatalf("the task never waited to restart:\n%s", e.must("status", "loop"))
+	}
+	e.must("stop", "loop")
+	// The supervisor exits once its notice has gone through the pipe.
+	if !poll(20*time.Second, func() bool {
+		for _, p := range e.supervisors() {
+			if c, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/cmdline"); bytes.Contains(c, []byte("__supervise")) && !bytes.HasPrefix(c, []byte("tmux\x00")) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatal("the supervisor did not exit after stop")
+	}
+	if got := e.must("logs", "loop"); strings.Contains(got, "[bgmux]") || strings.Count(got, "looping\n") != strings.Count(got, "\n") {
+		t.Fatalf("the log holds supervisor lines: %q", got)
 	}
 }
