@@ -196,14 +196,10 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 			return nil
 		}
 	}
-	end := &followEnd{write: h.Line}
-	h.Line = end.line
+	// Each line is printed as it comes: the log holds only the task's
+	// output (the supervisor's trailer is not written to it), and how
+	// the run ended is printed below, once.
 	res, err := m.Follow(ctx, t, o.LogOptions, h)
-	if err == nil {
-		err = end.end()
-	} else {
-		end.flush() // interrupted: what was read is shown (and claimed, with --new)
-	}
 	if err != nil {
 		bw.Flush()
 		return err

@@ -18,7 +18,8 @@ func (s *Server) addIOTools() {
 		Name: "read_output",
 		Description: "Read a task's output from its log file (complete, beyond the terminal's scrollback), as lines cleaned of terminal escape sequences. " +
 			"With new=true you get only the output this session has not read yet, and it is marked read: call it again later to get just what was printed since, so checking on a task is cheap. " +
-			"tail gives the last lines, grep filters lines by a regular expression. It returns at once; to wait for a particular line, use wait_task with for.",
+			"tail gives the last lines, grep filters lines by a regular expression. It returns at once; to wait for a particular line, use wait_task with for. " +
+			"The lines are only what the task printed; how it is doing or how it ended is in the result's task (state, exit_code, signal), read before the output, so a finished task's lines are complete.",
 		InputSchema:  inputSchema[ReadInput](nil),
 		OutputSchema: outputSchema[tasks.LogResult](),
 		Annotations:  &sdk.ToolAnnotations{Title: "Read a task's output", ReadOnlyHint: true, OpenWorldHint: &no},

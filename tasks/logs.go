@@ -76,6 +76,12 @@ type LogResult struct {
 	// More reports that Head stopped before the end of the output.
 	More  bool     `json:"more"`
 	Lines []string `json:"lines"`
+	// Task is the task as it was just before the log was read (its state,
+	// exit_code or signal, next_restart_at...): how its run ended is
+	// reported here, never as a line of output. A finished task's log is
+	// complete: its exit is recorded only once all its output is in the
+	// log.
+	Task *Task `json:"task"`
 	// Offsets holds, with Grep, the logical offset of each line (to read
 	// around a match later with SinceOffset).
 	Offsets []int64 `json:"offsets,omitempty"`
@@ -326,7 +332,7 @@ func (m *Manager) Logs(t *Task, opts LogOptions) (*LogResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &LogResult{ID: t.ID, LogPath: t.LogPath, Lines: []string{}}
+	res := &LogResult{ID: t.ID, LogPath: t.LogPath, Lines: []string{}, Task: t}
 	if q.New {
 		res.Reader = q.Reader
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,8 +23,10 @@ const DefaultMaxLogSize = 64 << 20
 
 // logWriter appends the pane's output to the task's log, rotating it at
 // maxSize into one older segment, keeping logmeta and the time index
-// current, and noticing when an awaited line (the supervisor's trailer)
-// has gone through.
+// current, and consuming the supervisor's trailer (the line it prints in
+// the pane when a run ends, see expect) instead of writing it: the log
+// holds the task's output only, and the trailer's arrival tells the
+// supervisor that everything before it is in the log.
 //
 // It never blocks the task: when the log cannot be written (the disk is
 // full), the output is still drained from the pipe and dropped, counted
@@ -35,14 +38,18 @@ type logWriter struct {
 	id      string
 	maxSize int64
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	f      *os.File
-	meta   LogMeta
-	size   int64 // size of output.log
-	last   byte  // the last byte in the log (0 when it is empty)
-	tail   []byte
-	want   []byte
+	mu   sync.Mutex
+	cond *sync.Cond
+	f    *os.File
+	meta LogMeta
+	size int64 // size of output.log
+	last byte  // the last byte in the log (0 when it is empty)
+	// want are the byte sequences the armed trailer may arrive as (see
+	// expect); pend holds output that may be the start of one of them,
+	// kept back until it is known whether it is; seen is set once the
+	// trailer has arrived (and been consumed).
+	want   [][]byte
+	pend   []byte
 	seen   bool
 	lastIn time.Time
 	idx    *os.File
@@ -228,13 +235,10 @@ func (w *logWriter) write(p []byte) {
 		_, err := io.WriteString(w.idx, line)
 		w.idxCut = err != nil
 	}
-	w.append(p, now)
-	w.tail = append(w.tail, p...)
-	if keep := 4096; len(w.tail) > keep {
-		w.tail = append(w.tail[:0], w.tail[len(w.tail)-keep:]...)
-	}
-	if w.want != nil && bytes.Contains(w.tail, w.want) {
-		w.seen = true
+	if w.want != nil {
+		w.consumeTrailer(p, now)
+	} else {
+		w.append(p, now)
 	}
 	w.cond.Broadcast()
 	dirty := w.lossDirty
@@ -399,14 +403,63 @@ func inode(f *os.File) uint64 {
 	return 0
 }
 
-// expect arms the writer to watch for line (call before printing it).
-func (w *logWriter) expect(line string) {
+// expect arms the writer to consume out, what the supervisor is about to
+// print in its pane (call before printing it), such as "\n" trailer
+// "\n", which the terminal turns into "\r\n" trailer "\r\n" (or leaves
+// as it is, when the task turned output processing off). Those exact
+// bytes are not written to the log; waitSeen reports their arrival.
+func (w *logWriter) expect(out string) {
 	w.mu.Lock()
-	w.want, w.seen, w.lastIn = []byte(line), false, time.Now()
+	w.want = [][]byte{[]byte(strings.ReplaceAll(out, "\n", "\r\n")), []byte(out)}
+	w.pend, w.seen, w.lastIn = nil, false, time.Now()
 	w.mu.Unlock()
 }
 
-// waitSeen waits until the expected line has been written to the log, or
+// consumeTrailer writes p, less the armed trailer when it is in it:
+// output up to the trailer is written, the trailer is dropped (its
+// leading line break is kept only when it ends a line the task left
+// unfinished, so that what follows starts on a line of its own), and
+// output after it is written. Output that may be the start of the
+// trailer is held in w.pend until the next write tells. The caller holds
+// w.mu.
+func (w *logWriter) consumeTrailer(p []byte, now time.Time) {
+	data := append(w.pend, p...)
+	w.pend = nil
+	at, match := -1, []byte(nil)
+	for _, v := range w.want {
+		if i := bytes.Index(data, v); i >= 0 && (at < 0 || i < at) {
+			at, match = i, v
+		}
+	}
+	if at >= 0 {
+		w.append(data[:at], now)
+		if br := leadingBreak(match); br != nil && w.last != '\n' && w.last != 0 {
+			w.append(br, now)
+		}
+		w.seen, w.want = true, nil
+		w.append(data[at+len(match):], now)
+		return
+	}
+	// Hold back the longest end of data that begins one of the trailer's
+	// forms.
+	hold := len(data)
+	for _, v := range w.want {
+		from := len(data) - len(v) + 1
+		if from < 0 {
+			from = 0
+		}
+		for i := from; i < len(data); i++ {
+			if i < hold && bytes.HasPrefix(v, data[i:]) {
+				hold = i
+				break
+			}
+		}
+	}
+	w.append(data[:hold], now)
+	w.pend = append([]byte(nil), data[hold:]...)
+}
+
+// waitSeen waits until the expected trailer has come through the pipe, or
 // until no output has arrived for idle, or gone reports that the pane
 // itself is gone (its tmux server died), so nothing more can come.
 func (w *logWriter) waitSeen(idle time.Duration, gone func() bool) bool {
@@ -439,7 +492,22 @@ func (w *logWriter) waitSeen(idle time.Duration, gone func() bool) bool {
 	}
 	seen := w.seen
 	w.want = nil
+	if len(w.pend) > 0 {
+		// Not the trailer after all (or the rest of it never came).
+		w.append(w.pend, time.Now())
+		w.pend = nil
+	}
 	return seen
+}
+
+// leadingBreak is the line break out begins with, nil if none.
+func leadingBreak(out []byte) []byte {
+	for _, br := range []string{"\r\n", "\n"} {
+		if bytes.HasPrefix(out, []byte(br)) {
+			return []byte(br)
+		}
+	}
+	return nil
 }
 
 func (w *logWriter) close() {

@@ -31,7 +31,8 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // Supervise runs task id from the store at stateDir as the window's
 // command: it starts the child in its own process group as the terminal's
 // foreground group, forwards signals, writes the log from the pane's
-// output pipe, writes the run and exit sidecars, prints a trailer line,
+// output pipe, writes the run and exit sidecars, prints a trailer line in
+// its pane (the log writer consumes it: it is not the task's output),
 // applies the restart policy, and returns the last run's status (128+n
 // for signal n) as its own exit status.
 //
@@ -168,7 +169,7 @@ func (s *supervisor) main() int {
 			// Stopped while waiting to restart: the last run is final.
 			ex.NextRestartAt = nil
 			s.recordExit(ex, false)
-			fmt.Fprintf(s.out, "[bgmux] stopped; not restarting\n")
+			s.paneNote("[bgmux] stopped; not restarting\n")
 			break
 		}
 		restarts++
@@ -471,7 +472,8 @@ func (s *supervisor) writeRecord(file string, v any, floor int64) error {
 	return writeJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
 }
 
-// record sets ex.EndedAt, prints the trailer, waits until it has reached the log (so that
+// record sets ex.EndedAt, prints the trailer, waits until it has come
+// through the pipe, where the log writer consumes it (so that
 // an exit record means the log is complete), then writes the logloss
 // sidecar (when output was lost), adds the run to the history and writes
 // the exit sidecar, using the disk reserve if the disk is full. It
@@ -483,16 +485,7 @@ func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration
 	if ex.NextRestartAt != nil {
 		trailer += "; restarting in " + roundDuration(restartIn)
 	}
-	if s.log != nil {
-		s.log.expect(trailer)
-	}
-	_, werr := fmt.Fprintf(s.out, "\n%s\n", trailer)
-	// A failed write means the pane is gone (its tmux server died): the
-	// trailer will never reach the log, so do not wait for it.
-	if s.log != nil && s.pane != "" && werr == nil {
-		// After a hangup the terminal no longer answers: the pane is gone.
-		s.log.waitSeen(2*time.Second, func() bool { return !isTerminal(1) })
-	}
+	s.paneNote("\n" + trailer + "\n")
 	if s.log != nil {
 		// Space freed from the reserve goes to the records, not to
 		// output waiting to be written; and the record of output lost
@@ -502,6 +495,25 @@ func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration
 		s.log.flushLoss(true)
 	}
 	return s.recordExit(*ex, true)
+}
+
+// paneNote prints out (the supervisor's own words, not the task's
+// output) in the pane and waits until it has come through the pipe,
+// where the log writer consumes it: the log holds the task's output only,
+// and everything printed before out is in it.
+func (s *supervisor) paneNote(out string) {
+	if s.log != nil {
+		s.log.expect(out)
+	}
+	_, werr := io.WriteString(s.out, out)
+	// A failed write means the pane is gone (its tmux server died): out
+	// will never reach the log, so do not wait for it.
+	if s.log != nil && s.pane != "" && werr == nil {
+		// After a hangup the terminal no longer answers: the pane is gone.
+		s.log.waitSeen(2*time.Second, func() bool { return !isTerminal(1) })
+	} else if s.log != nil {
+		s.log.waitSeen(0, nil) // disarm
+	}
 }
 
 // exitRecordRetry bounds how long a supervisor keeps trying to write the

@@ -93,8 +93,11 @@ const (
 	progressWindow = 64 << 10
 )
 
-// trailerLine matches the lines the supervisor itself prints when a run
-// ends; For is not tried on them.
+// trailerLine matches the trailer a supervisor prints in its pane when a
+// run ends. The log writer consumes it (it is not the task's output), but
+// logs written by earlier versions, or by a supervisor of an earlier
+// version still running, hold it as the last line of each run: For is
+// not tried on such a line at the end of a run's output (see held).
 var trailerLine = lazyRegexp(`^\[bgmux\] (exited -?\d+ after |killed by |could not start: |stopped; not restarting)`)
 
 // Wait waits on the task's current run: until it ends, or with opts.For

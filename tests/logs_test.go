@@ -99,8 +99,8 @@ func (g gate) open(t *testing.T) {
 	}
 }
 
-// bodyLines drops the supervisor's trailer ("[bgmux] exited ...") and
-// empty lines, leaving what the task printed.
+// bodyLines drops empty lines and lines starting "[bgmux] " (bgmux's
+// own notices), leaving what the task printed.
 func bodyLines(lines []string) []string {
 	out := []string{}
 	for _, l := range lines {

@@ -39,9 +39,9 @@ func TestOutputFirstLineIsLogged(t *testing.T) {
 		if len(l.Lines) == 0 || l.Lines[0] != w.first {
 			t.Fatalf("task %s: first log line is not %q; log lines: %q", w.id, w.first, l.Lines)
 		}
-		last := l.Lines[len(l.Lines)-1]
-		if !strings.HasPrefix(last, "[bgmux] exited 0 ") {
-			t.Fatalf("task %s: last log line %q, want the bgmux trailer", w.id, last)
+		// The supervisor's trailer is not logged: the task's line is the last.
+		if len(l.Lines) != 1 {
+			t.Fatalf("task %s: log lines %q, want only %q", w.id, l.Lines, w.first)
 		}
 	}
 }
@@ -62,39 +62,35 @@ func TestOutputLogBeyondScrollback(t *testing.T) {
 
 	out := e.must("logs", tk.ID)
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	numbers, trailer := 0, 0
+	// Only the task's lines: the supervisor's trailer is not logged.
+	numbers := 0
 	for i, l := range lines {
-		switch {
-		case l == strconv.Itoa(numbers+1):
-			numbers++
-		case strings.HasPrefix(l, "[bgmux] exited 0 "):
-			trailer++
-		case l == "":
-		default:
+		if l != strconv.Itoa(numbers+1) {
 			t.Fatalf("log line %d is %q; want %d (numbers so far %d)", i+1, l, numbers+1, numbers)
 		}
+		numbers++
 	}
-	if numbers != n || trailer != 1 {
-		t.Fatalf("log has %d number lines in order and %d trailers; want %d and 1 (total %d lines)", numbers, trailer, n, len(lines))
+	if numbers != n {
+		t.Fatalf("log has %d number lines in order; want %d (total %d lines)", numbers, n, len(lines))
 	}
 
 	// --json carries the same lines.
 	l := edgeLogLines(t, e, tk.ID)
-	if len(l.Lines) < n || l.Lines[0] != "1" || l.Lines[n-1] != strconv.Itoa(n) {
-		t.Fatalf("logs --json: %d lines; want %d numbers from 1 to %d, then the trailer", len(l.Lines), n, n)
+	if len(l.Lines) != n || l.Lines[0] != "1" || l.Lines[n-1] != strconv.Itoa(n) {
+		t.Fatalf("logs --json: %d lines; want %d numbers from 1 to %d", len(l.Lines), n, n)
 	}
 	// --tail reads from the end.
 	tail := edgeLogLines(t, e, tk.ID, "--tail", "3")
-	if len(tail.Lines) != 3 || tail.Lines[0] != strconv.Itoa(n) || !strings.HasPrefix(tail.Lines[2], "[bgmux] exited 0") {
+	if len(tail.Lines) != 3 || tail.Lines[0] != strconv.Itoa(n-2) || tail.Lines[2] != strconv.Itoa(n) {
 		t.Fatalf("logs --tail 3: %q", edgeShort(fmt.Sprint(tail.Lines)))
 	}
 
 	// So does --raw --tail, terminal line endings kept.
 	rawTail := e.must("logs", "--raw", "--tail", "3", tk.ID)
-	if rl := strings.Split(strings.TrimSuffix(rawTail, "\n"), "\n"); len(rl) != 3 || rl[0] != strconv.Itoa(n)+"\r" || !strings.HasPrefix(rl[2], "[bgmux] exited 0") {
+	if rl := strings.Split(strings.TrimSuffix(rawTail, "\n"), "\n"); len(rl) != 3 || rl[0] != strconv.Itoa(n-2)+"\r" || rl[2] != strconv.Itoa(n)+"\r" {
 		t.Fatalf("logs --raw --tail 3: %q", edgeShort(rawTail))
 	}
-	if tl := e.must("logs", "--tail", "1", tk.ID); strings.Count(tl, "\n") != 1 || !strings.HasPrefix(tl, "[bgmux] exited 0") {
+	if tl := e.must("logs", "--tail", "1", tk.ID); tl != strconv.Itoa(n)+"\n" {
 		t.Fatalf("logs --tail 1: %q", edgeShort(tl))
 	}
 

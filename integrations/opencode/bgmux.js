@@ -358,12 +358,10 @@ class Watcher {
     let text = `bgmux: task ${name} (${id}) ${what}.`
     if (extra) text += ` ${extra.charAt(0).toUpperCase()}${extra.slice(1)}.`
     try {
-      const logs = JSON.parse(await this.run(["logs", id, "--tail", String(TAIL_LINES + 4), "--json"]))
+      // The log holds only the task's output (the supervisor's trailer is
+      // not written to it): its last lines are the task's.
+      const logs = JSON.parse(await this.run(["logs", id, "--tail", String(TAIL_LINES), "--json"]))
       const lines = (logs.lines || []).filter((l) => typeof l === "string")
-      // The supervisor's trailer ("[bgmux] exited 3 after 2.4s") and the
-      // blank line before it are not the task's output.
-      while (lines.length && (lines[lines.length - 1].trim() === "" || lines[lines.length - 1].startsWith("[bgmux] "))) lines.pop()
-      lines.splice(0, Math.max(0, lines.length - TAIL_LINES))
       if (lines.length) text += "\nLast lines:\n" + lines.map((l) => "  " + short(l)).join("\n")
       else text += " It printed nothing."
     } catch {}
