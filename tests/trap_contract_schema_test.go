@@ -237,6 +237,7 @@ func TestTrapJSONContract(t *testing.T) {
 	c.run(0, args("wait", "--json", "--for", "listening", "srv"), "wait_result")
 	c.run(124, args("wait", "--json", "--for", "never-printed", "--timeout", "300ms", "srv"), "wait_result")
 	c.run(0, args("send", "--json", "srv", "hello"), "send_result")
+	c.run(124, args("send", "--json", "--wait-for", "never-printed", "--timeout", "300ms", "srv", "again"), "wait_result")
 	c.run(0, args("screen", "--json", "srv"), "screen_result")
 	c.run(0, args("attach", "--print", "--json", "srv"), "attach_plan")
 	// start --wait-for: timeout (with tail) and an early exit.
@@ -274,7 +275,33 @@ func TestTrapJSONContract(t *testing.T) {
 	e.useConfig("tasks:\n  api:\n    command: \"sleep 600\"\n  done:\n    command: \"true\"\n")
 	c.run(0, args("up", "--json"), "up_result")
 	poll(20e9, func() bool { return e.waitFinished("done").State == "exited" })
-	c.run(0, args("down", "--json"), "up_result")
+	down := c.run(0, args("down", "--json"), "up_result")
+	// A declared task that exists but is not running is named by its id.
+	var dd struct {
+		Tasks []struct {
+			Name   string  `json:"name"`
+			ID     *string `json:"id"`
+			Action string  `json:"action"`
+			Task   *task   `json:"task"`
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal([]byte(down), &dd); err != nil {
+		c.probs = append(c.probs, fmt.Sprintf("bgmux down --json: %v", err))
+	}
+	doneID := e.status("done").ID
+	found := false
+	for _, it := range dd.Tasks {
+		if it.Name != "done" {
+			continue
+		}
+		found = true
+		if it.Action != "not_running" || it.ID == nil || *it.ID != doneID || it.Task == nil || it.Task.ID != doneID {
+			c.probs = append(c.probs, fmt.Sprintf("bgmux down --json: the declared task done (%s), which is not running, is reported as %s", doneID, compact(it)))
+		}
+	}
+	if !found {
+		c.probs = append(c.probs, "bgmux down --json: no item for the declared task done: "+down)
+	}
 
 	for name := range jsonSchemas {
 		if !c.seen[name] && name != "tmux" && name != "past_run" && name != "log_loss" && name != "error_body" &&
