@@ -24,7 +24,7 @@ func logsCommand(stdio IO) *ucli.Command {
 		Description: "Without flags: the whole log, each line as a person saw it last (escape sequences removed,\n" +
 			"carriage-return overwrites resolved). --new: only what this reader has not read yet.\n" +
 			"--json: one document with the lines and end_offset, to pass back as --since-offset.\n" +
-			"--follow --json: one JSON object per line ({\"line\",\"offset\"}), then {\"exit\":TASK}.",
+			"--follow --json: one JSON object per line ({\"line\",\"offset\"}), then {\"end\":true,\"exit_status\",\"end_offset\",\"task\"}.",
 		ArgsUsage: "TASK",
 		Flags: []ucli.Flag{
 			&ucli.IntFlag{Name: "tail", Usage: "only the last N lines"},
@@ -152,10 +152,14 @@ type followLost struct {
 	Dropped int64 `json:"dropped"`
 }
 
-// followExit is the last JSON Lines object of logs --follow --json.
-type followExit struct {
-	Exit      *tasks.Task `json:"exit"`
-	EndOffset int64       `json:"end_offset"`
+// followEndDoc is the last JSON Lines object of logs --follow --json:
+// End is always true (what tells it from a line object), ExitStatus the
+// run's status as wait gives it, EndOffset where to continue reading.
+type followEndDoc struct {
+	End        bool        `json:"end"`
+	ExitStatus int         `json:"exit_status"`
+	EndOffset  int64       `json:"end_offset"`
+	Task       *tasks.Task `json:"task"`
 }
 
 // followLogs streams the task's output until its current run ends, then
@@ -205,7 +209,7 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 		return err
 	}
 	if o.json {
-		writeJSON(bw, followExit{Exit: res.Task, EndOffset: res.EndOffset})
+		writeJSON(bw, followEndDoc{End: true, ExitStatus: res.Task.ExitStatus(), EndOffset: res.EndOffset, Task: res.Task})
 	} else {
 		if midLine {
 			bw.WriteByte('\n')

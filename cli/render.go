@@ -166,8 +166,8 @@ func printTask(w io.Writer, t *tasks.Task, tm termInfo) {
 	if t.Restarts > 0 || t.Restart != "never" && t.Restart != "" {
 		row("restarts", fmt.Sprintf("%d (policy %s)", t.Restarts, t.Restart))
 	}
-	if t.Error != "" {
-		row("error", t.Error)
+	if t.Error != nil {
+		row("error", *t.Error)
 	}
 	if len(t.Tags) > 0 {
 		row("tags", strings.Join(t.Tags, ","))

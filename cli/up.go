@@ -37,13 +37,20 @@ func downCommand(stdio IO) *ucli.Command {
 
 // upText is the text line for one task's outcome.
 func upText(r tasks.UpResult) string {
+	id := ""
+	if r.ID != nil {
+		id = *r.ID
+	}
 	switch r.Action {
 	case tasks.ActionStarted:
-		return fmt.Sprintf("started %s (%s)", r.Name, r.ID)
+		return fmt.Sprintf("started %s (%s)", r.Name, id)
 	case tasks.ActionAlreadyRunning:
-		return fmt.Sprintf("already running %s (%s)", r.Name, r.ID)
+		return fmt.Sprintf("already running %s (%s)", r.Name, id)
 	case tasks.ActionStopped:
-		return fmt.Sprintf("stopped %s (%s) %s", r.Name, r.ID, stateText(r.Task))
+		return fmt.Sprintf("stopped %s (%s) %s", r.Name, id, stateText(r.Task))
+	}
+	if r.Task != nil {
+		return fmt.Sprintf("not running %s (%s) %s", r.Name, id, stateText(r.Task))
 	}
 	return fmt.Sprintf("not running %s", r.Name)
 }

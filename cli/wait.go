@@ -196,7 +196,7 @@ func (s *waitSpec) report(stdio IO, res *tasks.WaitResult, forStart bool) error 
 	t := res.Task
 	v := res.Report()
 	code := s.status(res)
-	if forStart && code != 0 {
+	if forStart && code != 0 && res.Tail != nil {
 		v.Tail = res.Tail
 	}
 	if msg := s.message(res); msg != "" {

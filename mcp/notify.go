@@ -209,6 +209,9 @@ func runEnd(t *tasks.Task, run int) *ExitEvent {
 				if ex.Signal != nil {
 					ev.State = tasks.Killed
 				}
+				if ex.LostReason != nil {
+					ev.State = tasks.Lost
+				}
 			}
 		}
 	case t.Runs == run && t.State.Finished():

@@ -29,13 +29,14 @@ var taskFieldDocs = map[string]string{
 	"runs":            "How many times the command has been run (restart_task and restart policies add runs).",
 	"restarts":        "Automatic restarts by the restart policy.",
 	"next_restart_at": "When the restart policy runs the command again; null when no restart is pending.",
-	"history":         "The exits of earlier runs, oldest first.",
+	"history":         "How the earlier runs ended, oldest first ([] when there were none): run, exit_code, signal, started_at, ended_at, error, lost_reason.",
 	"created_at":      "When the task was created (RFC 3339).",
 	"started_at":      "When the current or last run started.",
 	"ended_at":        "When the last run ended; null while it runs.",
 	"log_path":        "The file holding every byte of output (read it with read_output).",
 	"tmux":            "Where the task's tmux window is; a person can watch it or type into it with the attach command.",
-	"error":           "Why the command could not be started, when it could not.",
+	"error":           "Why the command could not be started; null when it started.",
+	"log_loss":        "Output missing from the log because writing it failed (a full disk); null when the log is complete.",
 }
 
 // nonNull turns the nullable types jsonschema-go gives Go pointers

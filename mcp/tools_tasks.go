@@ -156,7 +156,7 @@ func (st *startCall) wait(c *call, timeout time.Duration) (*reply, error) {
 		return nil, tasks.Errorf(tasks.KindFailed, "started %s (%s), but the wait for /%s/ ended: %v; the task goes on: use wait_task or get_task", t.Name, t.ID, w.pattern, err)
 	}
 	v := newWaitResult(res)
-	if !res.Matched {
+	if !res.Matched && res.Tail != nil {
 		v.Tail = res.Tail
 	}
 	r := w.reply(res, v)
@@ -176,8 +176,8 @@ func (s *Server) getTask(c *call, in TaskInput) (*reply, error) {
 		return nil, err
 	}
 	sum := describe(t) + "."
-	if t.Error != "" {
-		sum += " It could not start: " + t.Error + "."
+	if t.Error != nil {
+		sum += " It could not start: " + *t.Error + "."
 	}
 	return &reply{summary: sum + " " + attach(t) + ".", value: t}, nil
 }

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,7 +18,23 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
+	// Fix says how to fix it; the JSON has null when there is nothing
+	// to fix.
+	Fix string `json:"fix"`
+}
+
+// MarshalJSON writes the check with fix null when it is empty.
+func (c Check) MarshalJSON() ([]byte, error) {
+	var fix *string
+	if c.Fix != "" {
+		fix = &c.Fix
+	}
+	return json.Marshal(struct {
+		Name   string  `json:"name"`
+		OK     bool    `json:"ok"`
+		Detail string  `json:"detail"`
+		Fix    *string `json:"fix"`
+	}{c.Name, c.OK, c.Detail, fix})
 }
 
 // MinTmux is the oldest tmux bgmux supports.

@@ -111,6 +111,7 @@ func (m *Manager) List(opts ListOptions) ([]*Task, error) {
 		if opts.Tag != "" && !contains(t.Tags, opts.Tag) {
 			continue
 		}
+		m.Store.addDetails(t)
 		out = append(out, t)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })

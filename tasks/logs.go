@@ -65,12 +65,12 @@ type LogResult struct {
 	Dropped int64 `json:"dropped"`
 	// LogLoss, when set, says that output is missing from the log because
 	// writing it failed (a full disk): the log is not complete.
-	LogLoss *LogLoss `json:"log_loss,omitempty"`
-	// Reader is the cursor's reader with New.
-	Reader string `json:"reader,omitempty"`
+	LogLoss *LogLoss `json:"log_loss"`
+	// Reader is the cursor's reader with New, nil without.
+	Reader *string `json:"reader"`
 	// SinceExact is set with Since: false when the task has no time index
-	// and the whole log was read instead.
-	SinceExact *bool `json:"since_exact,omitempty"`
+	// and the whole log was read instead; nil without Since.
+	SinceExact *bool `json:"since_exact"`
 	// Partial reports that the last line has no newline yet.
 	Partial bool `json:"partial"`
 	// More reports that Head stopped before the end of the output.
@@ -83,8 +83,8 @@ type LogResult struct {
 	// log.
 	Task *Task `json:"task"`
 	// Offsets holds, with Grep, the logical offset of each line (to read
-	// around a match later with SinceOffset).
-	Offsets []int64 `json:"offsets,omitempty"`
+	// around a match later with SinceOffset); nil without Grep.
+	Offsets []int64 `json:"offsets"`
 	// Gaps lists the indexes of Lines that follow lines Grep left out
 	// (where grep prints "--").
 	Gaps []int `json:"-"`
@@ -334,9 +334,13 @@ func (m *Manager) Logs(t *Task, opts LogOptions) (*LogResult, error) {
 	}
 	res := &LogResult{ID: t.ID, LogPath: t.LogPath, Lines: []string{}, Task: t}
 	if q.New {
-		res.Reader = q.Reader
+		reader := q.Reader
+		res.Reader = &reader
 	}
 	var data bytes.Buffer
+	if q.re != nil {
+		res.Offsets = []int64{}
+	}
 	var firstData []int // length of data before each line, for --tail with --grep
 	f := newFilter(q, func(l logLine, gap bool) bool {
 		if gap {

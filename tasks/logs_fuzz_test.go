@@ -89,7 +89,7 @@ func FuzzLogsGrep(f *testing.F) {
 				}
 			}
 		}
-		wantLines, wantOffs, wantGaps := []string{}, []int64(nil), []int(nil)
+		wantLines, wantOffs, wantGaps := []string{}, []int64{}, []int(nil)
 		last := -1
 		for i, k := range keep {
 			if !k {

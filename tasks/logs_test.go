@@ -168,7 +168,7 @@ func TestLogsCursorsAcrossRotation(t *testing.T) {
 	f.append("line1\nline2\n")
 	a := f.logs(LogOptions{New: true, Reader: "a"})
 	wantLines(t, "a first", a.Lines, "line1", "line2")
-	if a.Reader != "a" || a.StartOffset != 0 || a.EndOffset != 12 || a.Skipped != 0 {
+	if a.Reader == nil || *a.Reader != "a" || a.StartOffset != 0 || a.EndOffset != 12 || a.Skipped != 0 {
 		t.Fatalf("a first: %+v", a)
 	}
 	// Rotate: output.log becomes output.log.1, a new output.log follows.
@@ -198,7 +198,7 @@ func TestLogsCursorsAcrossRotation(t *testing.T) {
 		}
 	}
 	d := f.logs(LogOptions{New: true})
-	if d.Reader != DefaultReader || len(d.Lines) != 3 {
+	if d.Reader == nil || *d.Reader != DefaultReader || len(d.Lines) != 3 {
 		t.Fatalf("default reader: %+v", d)
 	}
 	if _, err := os.Stat(filepath.Join(f.m.Store.TaskDir(f.id), CursorsDir, DefaultReader)); err != nil {

@@ -82,18 +82,7 @@ func (m *Manager) Get(ref string) (*Task, error) {
 		}
 		return nil, err
 	}
-	t.LogLoss = m.Store.logLoss(t)
-	var hist []Exit
-	if readJSON(m.Store.Path(id, HistoryFile), &hist) == nil {
-		// The last entry may be the current run's exit, which is in the
-		// object (or about to be: the history is written first).
-		if n := len(hist); n > 0 && hist[n-1].Run == t.Runs {
-			hist = hist[:n-1]
-		}
-		if len(hist) > 0 {
-			t.History = hist
-		}
-	}
+	m.Store.addDetails(t)
 	return t, nil
 }
 

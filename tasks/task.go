@@ -69,19 +69,19 @@ type Task struct {
 	// LostReason says why a lost task is lost ("supervisor gone", "host
 	// rebooted", ...), nil unless the state is lost.
 	LostReason *string `json:"lost_reason"`
-	// History lists the exits of earlier runs, oldest first (status only;
-	// list leaves it out to stay one read per sidecar).
-	History   []Exit     `json:"history,omitempty"`
+	// History lists how the earlier runs ended, oldest first; [] when
+	// there were none.
+	History   []PastRun  `json:"history"`
 	CreatedAt time.Time  `json:"created_at"`
 	StartedAt *time.Time `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at"`
 	LogPath   string     `json:"log_path"`
 	Tmux      TmuxInfo   `json:"tmux"`
-	// Error says why the command could not start, when it could not.
-	Error string `json:"error,omitempty"`
+	// Error says why the command could not start, nil when it started.
+	Error *string `json:"error"`
 	// LogLoss, when set, says that output is missing from the log because
-	// writing it failed (a full disk); status reads it, list does not.
-	LogLoss *LogLoss `json:"log_loss,omitempty"`
+	// writing it failed (a full disk); nil when the log is complete.
+	LogLoss *LogLoss `json:"log_loss"`
 
 	spec   *Spec
 	run    *Run
@@ -93,6 +93,43 @@ type Task struct {
 	// exitFromHistory says exit came from the run history: the
 	// supervisor died before writing the exit record (restore writes it).
 	exitFromHistory bool
+}
+
+// PastRun is how an earlier run of a task ended: an entry of the task
+// object's history.
+type PastRun struct {
+	Run       int       `json:"run"`
+	ExitCode  *int      `json:"exit_code"`
+	Signal    *string   `json:"signal"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	// Error says why the run's command could not start, nil when it did.
+	Error *string `json:"error"`
+	// LostReason says why the run was lost, nil unless it was.
+	LostReason *string `json:"lost_reason"`
+}
+
+// StatusCode is the run's shell-style status, as Exit.StatusCode.
+func (p PastRun) StatusCode() int {
+	ex := Exit{ExitCode: p.ExitCode, Signal: p.Signal}
+	return ex.StatusCode()
+}
+
+// pastRun is the history entry of the exit record ex.
+func pastRun(ex Exit) PastRun {
+	p := PastRun{Run: ex.Run, ExitCode: ex.ExitCode, Signal: ex.Signal, StartedAt: ex.StartedAt, EndedAt: ex.EndedAt}
+	if ex.Error != "" {
+		e := ex.Error
+		p.Error = &e
+	}
+	if ex.Lost {
+		r := ex.LostReason
+		if r == "" {
+			r = "lost"
+		}
+		p.LostReason = &r
+	}
+	return p
 }
 
 // Spec returns the task's spec as loaded from disk, without BaseEnv.
@@ -183,6 +220,7 @@ func (t *Task) fill(s *Store) {
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
+	t.History = []PastRun{}
 	t.LogPath = s.Path(t.ID, LogFile)
 	t.State = t.derive()
 	if t.run != nil {
@@ -205,7 +243,10 @@ func (t *Task) fill(s *Store) {
 		t.ExitCode, t.Signal = t.exit.ExitCode, t.exit.Signal
 		e := t.exit.EndedAt
 		t.EndedAt = &e
-		t.Error = t.exit.Error
+		if t.exit.Error != "" {
+			msg := t.exit.Error
+			t.Error = &msg
+		}
 		if t.Runs == 0 {
 			t.Runs = t.exit.Run
 		}

@@ -16,12 +16,41 @@ const (
 	ActionNotRunning     = "not_running"
 )
 
-// UpResult is what Up or Down did to one declared task.
+// UpResult is what Up or Down did to one declared task. ID and Task
+// are the task concerned: for not_running the newest task of that name,
+// nil when there is none.
 type UpResult struct {
-	Name   string `json:"name"`
-	ID     string `json:"id"`
-	Action string `json:"action"`
-	Task   *Task  `json:"task"`
+	Name   string  `json:"name"`
+	ID     *string `json:"id"`
+	Action string  `json:"action"`
+	Task   *Task   `json:"task"`
+}
+
+// upResult is the result of action on t (nil: no task).
+func (m *Manager) upResult(name, action string, t *Task) UpResult {
+	r := UpResult{Name: name, Action: action, Task: t}
+	if t != nil {
+		id := t.ID
+		r.ID = &id
+		m.Store.addDetails(t)
+	}
+	return r
+}
+
+// newestDeclared is the newest task, live or not, of the declared name
+// in group, nil when there is none.
+func (m *Manager) newestDeclared(name, group string) (*Task, error) {
+	all, err := m.Store.loadAll()
+	if err != nil {
+		return nil, err
+	}
+	var newest *Task
+	for _, t := range all {
+		if t.Name == name && t.Group == group && (newest == nil || t.CreatedAt.After(newest.CreatedAt)) {
+			newest = t
+		}
+	}
+	return newest, nil
 }
 
 // UpOptions configures Up and Down.
@@ -154,7 +183,7 @@ func (m *Manager) Up(ctx context.Context, opts UpOptions) ([]UpResult, error) {
 			action = ActionAlreadyRunning
 		}
 		tasks[name] = t
-		r := UpResult{Name: name, ID: t.ID, Action: action, Task: t}
+		r := m.upResult(name, action, t)
 		results = append(results, r)
 		if opts.OnTask != nil {
 			opts.OnTask(r)
@@ -240,13 +269,19 @@ func (m *Manager) Down(ctx context.Context, opts UpOptions) ([]UpResult, error) 
 		if err != nil {
 			return results, err
 		}
-		r := UpResult{Name: name, Action: ActionNotRunning}
+		var r UpResult
 		if t != nil {
 			st, err := m.Stop(ctx, t, opts.Stop)
 			if err != nil {
 				return results, wrap(err, "down: stop %s", name)
 			}
-			r = UpResult{Name: name, ID: st.ID, Action: ActionStopped, Task: st}
+			r = m.upResult(name, ActionStopped, st)
+		} else {
+			old, err := m.newestDeclared(name, so.Group)
+			if err != nil {
+				return results, err
+			}
+			r = m.upResult(name, ActionNotRunning, old)
 		}
 		results = append(results, r)
 		if opts.OnTask != nil {

@@ -544,24 +544,30 @@ type WaitReport struct {
 	Timeout bool `json:"timeout"`
 	// Ended is set when the run ended first; ExitStatus is then its
 	// status: the exit code, 128+n for signal n, 1 for a lost task.
-	Ended      bool     `json:"ended"`
-	ExitStatus *int     `json:"exit_status"`
-	Line       *string  `json:"line,omitempty"`
-	Offset     *int64   `json:"offset,omitempty"`
-	Groups     []string `json:"groups,omitempty"`
+	Ended      bool `json:"ended"`
+	ExitStatus *int `json:"exit_status"`
+	// Line and Offset are the matched line and where it starts, nil
+	// without a match; Groups its submatches ([] when the regexp has
+	// none or nothing matched).
+	Line   *string  `json:"line"`
+	Offset *int64   `json:"offset"`
+	Groups []string `json:"groups"`
 	// Elapsed is the time waited, in seconds.
 	Elapsed float64 `json:"elapsed"`
 	// Tail holds the last lines of output when a start's wait did not
-	// match.
-	Tail []string `json:"tail,omitempty"`
+	// match; [] otherwise.
+	Tail []string `json:"tail"`
 	Task *Task    `json:"task"`
 }
 
 // Report renders the result as a WaitReport (without Tail, which only
 // start's failure report adds).
 func (res *WaitResult) Report() *WaitReport {
-	v := &WaitReport{Matched: res.Matched, Timeout: res.TimedOut, Ended: res.Ended, Groups: res.Groups,
-		Elapsed: float64(res.Elapsed.Milliseconds()) / 1000, Task: res.Task}
+	v := &WaitReport{Matched: res.Matched, Timeout: res.TimedOut, Ended: res.Ended, Groups: []string{},
+		Elapsed: float64(res.Elapsed.Milliseconds()) / 1000, Tail: []string{}, Task: res.Task}
+	if res.Groups != nil {
+		v.Groups = res.Groups
+	}
 	if res.Matched {
 		line, off := res.Line, res.Offset
 		v.Line, v.Offset = &line, &off

@@ -445,11 +445,13 @@ func TestLogsFollowEndsWithExitLine(t *testing.T) {
 		t.Fatalf("follow --json line object %s", objs[0])
 	}
 	var end struct {
-		Exit      *task `json:"exit"`
-		EndOffset int64 `json:"end_offset"`
+		End        bool  `json:"end"`
+		ExitStatus int   `json:"exit_status"`
+		Task       *task `json:"task"`
+		EndOffset  int64 `json:"end_offset"`
 	}
-	edgeOneJSON(t, "follow json exit", objs[len(objs)-1], &end)
-	if end.Exit == nil || end.Exit.ID != tk.ID || end.Exit.ExitCode == nil || *end.Exit.ExitCode != 3 || end.EndOffset <= 0 {
+	edgeOneJSON(t, "follow json end", objs[len(objs)-1], &end)
+	if !end.End || end.ExitStatus != 3 || end.Task == nil || end.Task.ID != tk.ID || end.Task.ExitCode == nil || *end.Task.ExitCode != 3 || end.EndOffset <= 0 {
 		t.Fatalf("follow --json exit object %s", objs[len(objs)-1])
 	}
 }
@@ -483,10 +485,11 @@ func TestLogsFollowJSONLines(t *testing.T) {
 		t.Fatalf("lines after the gate: %q", lines)
 	}
 	var end struct {
-		Exit task `json:"exit"`
+		End  bool `json:"end"`
+		Task task `json:"task"`
 	}
-	edgeOneJSON(t, "exit object", objs[len(objs)-1], &end)
-	if end.Exit.State != "killed" || end.Exit.Signal == nil || *end.Exit.Signal != "SIGTERM" {
+	edgeOneJSON(t, "end object", objs[len(objs)-1], &end)
+	if !end.End || end.Task.State != "killed" || end.Task.Signal == nil || *end.Task.Signal != "SIGTERM" {
 		t.Fatalf("exit object %s", objs[len(objs)-1])
 	}
 }
