@@ -39,7 +39,7 @@ var jsonSchemas = map[string]map[string]string{
 	"logs_result": {
 		"id": "string", "log_path": "string", "size": "int", "start_offset": "int", "end_offset": "int",
 		"skipped": "int", "dropped": "int", "log_loss": "log_loss?", "reader": "string?",
-		"since_exact": "bool?", "partial": "bool", "more": "bool", "lines": "[]string", "offsets": "[]int?",
+		"since_exact": "bool?", "partial": "bool", "more": "bool", "lines": "[]string", "offsets": "[]int?", "task": "task",
 	},
 	"follow_line": {"line": "string", "offset": "int"},
 	"follow_lost": {"skipped": "int", "dropped": "int"},
