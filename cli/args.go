@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/bgmux/bgmux/tasks"
 )
 
 // permuteArgs moves flags that follow positional arguments in front of
@@ -73,4 +75,22 @@ func takesValue(flags []ucli.Flag, a string) bool {
 		}
 	}
 	return false
+}
+
+// resolveAll resolves every TASK in refs before anything is done to any,
+// so one bad TASK changes nothing; a task named twice is listed once.
+func resolveAll(m *tasks.Manager, refs []string) ([]*tasks.Task, error) {
+	var ts []*tasks.Task
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		t, err := m.Get(ref)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			ts = append(ts, t)
+		}
+	}
+	return ts, nil
 }

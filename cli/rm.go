@@ -27,17 +27,9 @@ func rmCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			var ts []*tasks.Task
-			seen := map[string]bool{}
-			for _, ref := range c.Args().Slice() {
-				t, err := m.Get(ref)
-				if err != nil {
-					return err
-				}
-				if !seen[t.ID] {
-					seen[t.ID] = true
-					ts = append(ts, t)
-				}
+			ts, err := resolveAll(m, c.Args().Slice())
+			if err != nil {
+				return err
 			}
 			if err := m.Remove(c.Context, ts, c.Bool("force")); err != nil {
 				return partlyRemoved(stdio, c.Bool("json"), err)

@@ -55,17 +55,9 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 	}
 	// Every TASK is resolved before any is signalled: a bad one stops
 	// nothing.
-	var ts []*tasks.Task
-	seen := map[string]bool{}
-	for _, ref := range c.Args().Slice() {
-		t, err := m.Get(ref)
-		if err != nil {
-			return err
-		}
-		if !seen[t.ID] {
-			seen[t.ID] = true
-			ts = append(ts, t)
-		}
+	ts, err := resolveAll(m, c.Args().Slice())
+	if err != nil {
+		return err
 	}
 	// Stopped together: the grace periods run at the same time.
 	type result struct {

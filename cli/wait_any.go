@@ -8,8 +8,6 @@ import (
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
-
-	"github.com/bgmux/bgmux/tasks"
 )
 
 // waitAny is wait --any TASK...: it returns when the current run of the
@@ -26,17 +24,9 @@ func (s *waitSpec) waitAny(c *ucli.Context, stdio IO) error {
 	if err != nil {
 		return err
 	}
-	var ts []*tasks.Task
-	seen := map[string]bool{}
-	for _, ref := range c.Args().Slice() {
-		t, err := m.Get(ref)
-		if err != nil {
-			return err
-		}
-		if !seen[t.ID] {
-			seen[t.ID] = true
-			ts = append(ts, t)
-		}
+	ts, err := resolveAll(m, c.Args().Slice())
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
