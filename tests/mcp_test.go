@@ -56,17 +56,28 @@ func (b *lockedBuffer) String() string {
 // mcpConnect starts `bgmux mcp` in e's world and lists its tools.
 func mcpConnect(t *testing.T, e *env) *mcpClient {
 	t.Helper()
+	return mcpConnectWith(t, e, "bgmux-e2e", nil)
+}
+
+// mcpConnectWith is mcpConnect for a client named name that also hands
+// every progress notification to progress (when not nil).
+func mcpConnectWith(t *testing.T, e *env, name string, progress func(*mcp.ProgressNotificationParams)) *mcpClient {
+	t.Helper()
 	c := &mcpClient{t: t, notes: make(chan *mcp.LoggingMessageParams, 100), stderr: &lockedBuffer{}, tools: map[string]*mcp.Tool{}}
 	cmd := exec.Command(bgmuxBin, "mcp")
 	cmd.Dir, cmd.Env, cmd.Stderr = e.Dir, e.Environ(), c.stderr
-	client := mcp.NewClient(&mcp.Implementation{Name: "bgmux-e2e", Version: "1"}, &mcp.ClientOptions{
+	opts := &mcp.ClientOptions{
 		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
 			select {
 			case c.notes <- req.Params:
 			default:
 			}
 		},
-	})
+	}
+	if progress != nil {
+		opts.ProgressNotificationHandler = func(_ context.Context, req *mcp.ProgressNotificationClientRequest) { progress(req.Params) }
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: name, Version: "1"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, nil)

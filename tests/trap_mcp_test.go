@@ -4,7 +4,6 @@ package tests
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -24,43 +23,11 @@ type trapClient struct {
 func trapConnect(t *testing.T, e *env) *trapClient {
 	t.Helper()
 	tc := &trapClient{progress: map[any][]string{}}
-	c := &mcpClient{t: t, notes: make(chan *mcp.LoggingMessageParams, 100), stderr: &lockedBuffer{}, tools: map[string]*mcp.Tool{}}
-	tc.mcpClient = c
-	cmd := exec.Command(bgmuxBin, "mcp")
-	cmd.Dir, cmd.Env, cmd.Stderr = e.Dir, e.Environ(), c.stderr
-	client := mcp.NewClient(&mcp.Implementation{Name: "bgmux-trap", Version: "1"}, &mcp.ClientOptions{
-		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
-			select {
-			case c.notes <- req.Params:
-			default:
-			}
-		},
-		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
-			tc.mu.Lock()
-			defer tc.mu.Unlock()
-			tc.progress[req.Params.ProgressToken] = append(tc.progress[req.Params.ProgressToken], req.Params.Message)
-		},
+	tc.mcpClient = mcpConnectWith(t, e, "bgmux-trap", func(p *mcp.ProgressNotificationParams) {
+		tc.mu.Lock()
+		defer tc.mu.Unlock()
+		tc.progress[p.ProgressToken] = append(tc.progress[p.ProgressToken], p.Message)
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, nil)
-	if err != nil {
-		t.Fatalf("connect to bgmux mcp: %v\nstderr: %s", err, c.stderr.String())
-	}
-	c.cs = cs
-	t.Cleanup(func() {
-		cs.Close()
-		if t.Failed() {
-			t.Logf("bgmux mcp stderr:\n%s", c.stderr.String())
-		}
-	})
-	res, err := cs.ListTools(ctx, nil)
-	if err != nil {
-		t.Fatalf("tools/list: %v", err)
-	}
-	for _, tool := range res.Tools {
-		c.tools[tool.Name] = tool
-	}
 	return tc
 }
 
