@@ -42,6 +42,9 @@ func Main(args []string, stdio IO) int {
 	if len(args) > 1 && args[1] == tasks.SuperviseCommand {
 		return supervise(args[2:], stdio)
 	}
+	if len(args) > 1 && args[1] == tasks.ViewCommand {
+		return view(args[2:], stdio)
+	}
 	if len(args) > 1 && args[1] == completeCommand {
 		return complete(args[2:], stdio)
 	}

@@ -21,3 +21,13 @@ func supervise(args []string, stdio IO) int {
 	}
 	return tasks.Supervise(args[1], args[2], launch)
 }
+
+// view is the hidden command of a window that shows a task whose own
+// window went away: __view --state-dir DIR ID (see tasks.View).
+func view(args []string, stdio IO) int {
+	if len(args) != 3 || args[0] != "--state-dir" {
+		fmt.Fprintln(stdio.Err, "bgmux: usage: bgmux "+tasks.ViewCommand+" --state-dir DIR TASK-ID (run by bgmux attach and restore, not by hand)")
+		return 2
+	}
+	return tasks.View(args[1], args[2])
+}

@@ -95,17 +95,6 @@ func withdrawn(st *Store, id, why string) int {
 	fmt.Fprintf(os.Stderr, "[bgmux] not running task %s: %s\n", id, why)
 	ctx, cancel := context.WithTimeout(context.Background(), tmuxctl.DefaultTimeout)
 	defer cancel()
-	// The pipe-pane set up with this launch opens the task's FIFO for
-	// writing, which blocks until there is a reader: be that reader until
-	// it has opened, so it ends with its pane instead of lingering.
-	if fd, err := unix.Open(st.Path(id, PipeFile), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-		defer unix.Close(fd)
-		var b [512]byte
-		waitFor(ctx, time.Second, func() bool {
-			n, err := unix.Read(fd, b[:])
-			return n > 0 || err == unix.EAGAIN // a writer has it open
-		})
-	}
 	var rec WindowRecord
 	pane := os.Getenv("TMUX_PANE")
 	if readJSON(st.Path(id, WindowFile), &rec) == nil && pane != "" && rec.Pane == pane {

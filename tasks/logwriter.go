@@ -6,30 +6,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
-
-// PipeFile is the FIFO through which the pane's output (tmux pipe-pane)
-// reaches the supervisor, which writes the log.
-const PipeFile = "output.pipe"
 
 // DefaultMaxLogSize bounds output.log (and output.log.1) per task.
 const DefaultMaxLogSize = 64 << 20
 
-// logWriter appends the pane's output to the task's log, rotating it at
-// maxSize into one older segment, keeping logmeta and the time index
-// current, and consuming the supervisor's trailer (the line it prints in
-// the pane when a run ends, see expect) instead of writing it: the log
-// holds the task's output only, and the trailer's arrival tells the
-// supervisor that everything before it is in the log.
+// logWriter appends the output of the task's terminal to the task's log,
+// rotating it at maxSize into one older segment, keeping logmeta and the
+// time index current. The log holds the task's output only.
 //
 // It never blocks the task: when the log cannot be written (the disk is
-// full), the output is still drained from the pipe and dropped, counted
+// full), the output is still read from the terminal and dropped, counted
 // in the logloss sidecar, and writing is tried again at most once a
 // second, resuming at the start of a line. So the log holds only bytes
 // the task wrote, in order, and says where it has gaps.
@@ -38,19 +28,12 @@ type logWriter struct {
 	id      string
 	maxSize int64
 
-	mu   sync.Mutex
-	cond *sync.Cond
-	f    *os.File
-	meta LogMeta
-	size int64 // size of output.log
-	last byte  // the last byte in the log (0 when it is empty)
-	// want are the byte sequences the armed trailer may arrive as (see
-	// expect); pend holds output that may be the start of one of them,
-	// kept back until it is known whether it is; seen is set once the
-	// trailer has arrived (and been consumed).
-	want   [][]byte
-	pend   []byte
-	seen   bool
+	mu     sync.Mutex
+	cond   *sync.Cond
+	f      *os.File
+	meta   LogMeta
+	size   int64 // size of output.log
+	last   byte  // the last byte in the log (0 when it is empty)
 	lastIn time.Time
 	idx    *os.File
 	idxSec int64
@@ -72,6 +55,8 @@ type logWriter struct {
 	// its disk reserve); saveMu keeps saves in order.
 	saveLoss func(LogLoss) error
 	saveMu   sync.Mutex
+	// warn tells a person watching the task's panes (never the log).
+	warn func(string)
 }
 
 // lossRetry is how often writing a failing log is tried again.
@@ -127,25 +112,6 @@ func openLogWriter(st *Store, id string, maxSize int64) (*logWriter, error) {
 		w.lossDirty = true
 	}
 	return w, nil
-}
-
-// drainStale moves output still waiting in the pipe (fd, non-blocking)
-// into the log. It is called before the child starts, so such output is
-// the previous run's: its supervisor was killed before it read it (the
-// pipe keeps it while the previous pane's pipe process holds it open).
-// It belongs after what that run logged, not in this run's output.
-func (w *logWriter) drainStale(fd int) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := unix.Read(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if n <= 0 || err != nil {
-			return
-		}
-		w.write(buf[:n])
-	}
 }
 
 // endCutLine ends with a line break a log whose last line was cut short
@@ -207,21 +173,14 @@ func (w *logWriter) end() int64 {
 	return w.meta.Base + w.size
 }
 
-// copyFrom writes everything read from r until it fails (the supervisor
-// closes r at exit).
-func (w *logWriter) copyFrom(r io.Reader) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			w.write(buf[:n])
-		}
-		if err != nil {
-			return
-		}
-	}
+// endsLine reports whether the log is empty or ends with a line break.
+func (w *logWriter) endsLine() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last == 0 || w.last == '\n'
 }
 
+// write appends p, output of the task's terminal, to the log.
 func (w *logWriter) write(p []byte) {
 	w.mu.Lock()
 	now := time.Now()
@@ -235,11 +194,7 @@ func (w *logWriter) write(p []byte) {
 		_, err := io.WriteString(w.idx, line)
 		w.idxCut = err != nil
 	}
-	if w.want != nil {
-		w.consumeTrailer(p, now)
-	} else {
-		w.append(p, now)
-	}
+	w.append(p, now)
 	w.cond.Broadcast()
 	dirty := w.lossDirty
 	w.mu.Unlock()
@@ -317,7 +272,9 @@ func (w *logWriter) fail(err error, now time.Time) {
 		// is where the output comes from).
 		w.told = true
 		msg := fmt.Sprintf("\r\n[bgmux] cannot write the log: %s; output is dropped until there is room (bgmux status shows how much)\r\n", w.loss.Reason)
-		go os.Stderr.WriteString(msg)
+		if w.warn != nil {
+			w.warn(msg)
+		}
 	}
 }
 
@@ -401,113 +358,6 @@ func inode(f *os.File) uint64 {
 		return uint64(s.Ino)
 	}
 	return 0
-}
-
-// expect arms the writer to consume out, what the supervisor is about to
-// print in its pane (call before printing it), such as "\n" trailer
-// "\n", which the terminal turns into "\r\n" trailer "\r\n" (or leaves
-// as it is, when the task turned output processing off). Those exact
-// bytes are not written to the log; waitSeen reports their arrival.
-func (w *logWriter) expect(out string) {
-	w.mu.Lock()
-	w.want = [][]byte{[]byte(strings.ReplaceAll(out, "\n", "\r\n")), []byte(out)}
-	w.pend, w.seen, w.lastIn = nil, false, time.Now()
-	w.mu.Unlock()
-}
-
-// consumeTrailer writes p, less the armed trailer when it is in it:
-// output up to the trailer is written, the trailer is dropped (its
-// leading line break is kept only when it ends a line the task left
-// unfinished, so that what follows starts on a line of its own), and
-// output after it is written. Output that may be the start of the
-// trailer is held in w.pend until the next write tells. The caller holds
-// w.mu.
-func (w *logWriter) consumeTrailer(p []byte, now time.Time) {
-	data := append(w.pend, p...)
-	w.pend = nil
-	at, match := -1, []byte(nil)
-	for _, v := range w.want {
-		if i := bytes.Index(data, v); i >= 0 && (at < 0 || i < at) {
-			at, match = i, v
-		}
-	}
-	if at >= 0 {
-		w.append(data[:at], now)
-		if br := leadingBreak(match); br != nil && w.last != '\n' && w.last != 0 {
-			w.append(br, now)
-		}
-		w.seen, w.want = true, nil
-		w.append(data[at+len(match):], now)
-		return
-	}
-	// Hold back the longest end of data that begins one of the trailer's
-	// forms.
-	hold := len(data)
-	for _, v := range w.want {
-		from := len(data) - len(v) + 1
-		if from < 0 {
-			from = 0
-		}
-		for i := from; i < len(data); i++ {
-			if i < hold && bytes.HasPrefix(v, data[i:]) {
-				hold = i
-				break
-			}
-		}
-	}
-	w.append(data[:hold], now)
-	w.pend = append([]byte(nil), data[hold:]...)
-}
-
-// waitSeen waits until the expected trailer has come through the pipe, or
-// until no output has arrived for idle, or gone reports that the pane
-// itself is gone (its tmux server died), so nothing more can come.
-func (w *logWriter) waitSeen(idle time.Duration, gone func() bool) bool {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				w.cond.Broadcast()
-			}
-		}
-	}()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for !w.seen && time.Since(w.lastIn) < idle {
-		w.cond.Wait()
-		if !w.seen && gone != nil {
-			w.mu.Unlock()
-			g := gone()
-			w.mu.Lock()
-			if g {
-				break
-			}
-		}
-	}
-	seen := w.seen
-	w.want = nil
-	if len(w.pend) > 0 {
-		// Not the trailer after all (or the rest of it never came).
-		w.append(w.pend, time.Now())
-		w.pend = nil
-	}
-	return seen
-}
-
-// leadingBreak is the line break out begins with, nil if none.
-func leadingBreak(out []byte) []byte {
-	for _, br := range []string{"\r\n", "\n"} {
-		if bytes.HasPrefix(out, []byte(br)) {
-			return []byte(br)
-		}
-	}
-	return nil
 }
 
 func (w *logWriter) close() {

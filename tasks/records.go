@@ -61,6 +61,9 @@ type WindowRecord struct {
 	PanePID   int    `json:"pane_pid"`
 	PaneStart uint64 `json:"pane_start"`
 	BootID    string `json:"boot_id"`
+	// Viewer says the window shows a live task whose own window went
+	// away (bgmux __view, see View); PanePID is the viewer's then.
+	Viewer bool `json:"viewer,omitempty"`
 }
 
 // StatusCode is the shell-style status: the exit code, or 128+n for

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 )
@@ -38,6 +39,9 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	}
 	if t.window != nil && t.window.Socket != m.Tmux.Socket {
 		return nil, Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
+	}
+	if nt, done, err := m.restartThroughSupervisor(ctx, t); done {
+		return nt, err
 	}
 	exe, err := m.Store.supervisorBinary(m.Exe)
 	if err != nil {
@@ -94,7 +98,6 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		return nil, wrap(m.Store.unwritable(err), "restart %s", t.ID)
 	}
 	argv := m.supervisorArgv(exe, t.ID, launch)
-	pipe := m.Store.Path(t.ID, PipeFile)
 	respawned := false
 	if t.window != nil && !owned {
 		// Pane ids start again on a new tmux server: the recorded id may
@@ -102,7 +105,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		t.window = nil
 	}
 	if t.window != nil {
-		err := m.Tmux.RespawnPane(ctx, t.window.Pane, t.Cwd, argv, pipe)
+		err := m.Tmux.RespawnPane(ctx, t.window.Pane, t.Cwd, argv, "")
 		switch {
 		case err == nil:
 			respawned, spawned = true, true
@@ -128,7 +131,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			}
 		}
 	} else {
-		if err := m.openWindow(ctx, t.spec, exe, launch); err != nil {
+		if _, err := m.openWindow(ctx, t.spec, exe, launch); err != nil {
 			if !m.abandonRestart(t.ID, prevRun) {
 				return nil, err
 			}
@@ -157,6 +160,32 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		return nil, err
 	}
 	return m.Get(t.ID)
+}
+
+// restartThroughSupervisor asks a live supervisor to end the task's run
+// and start the next itself: one supervisor numbers the runs, so
+// restarts cannot race. done is false when no supervisor takes the
+// request (there is none, or it is ending): the caller then starts a new
+// supervisor.
+func (m *Manager) restartThroughSupervisor(ctx context.Context, t *Task) (nt *Task, done bool, err error) {
+	if !t.supervisorAlive() {
+		return nil, false, nil
+	}
+	if err := os.Remove(m.Store.Path(t.ID, StopFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, true, wrap(err, "restart %s", t.ID)
+	}
+	grace := time.Duration(m.Config.StopGrace)
+	rep, err := m.controlAsk(t, ctlRequest{Op: "restart", GraceMS: grace.Milliseconds()}, grace+supervisorReadyTimeout+exitRecordWait)
+	switch {
+	case errors.Is(err, errNoControl), err == nil && rep.Ending:
+		return nil, false, nil
+	case err != nil:
+		return nil, true, Errorf(KindFailed, "restart %s: %v", t.ID, err)
+	case !rep.OK:
+		return nil, true, Errorf(KindFailed, "restart %s: %s", t.ID, rep.Error)
+	}
+	nt, err = m.Get(t.ID)
+	return nt, true, err
 }
 
 // ownsPane reports whether the task's recorded pane still exists and is

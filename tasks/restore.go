@@ -85,7 +85,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	}
 
 	results := make([]RestoreResult, 0, len(list))
-	var toRestart []int
+	var toRestart, toShow []int
 	unlock, err := m.Store.Lock()
 	if err != nil {
 		return nil, err
@@ -145,6 +145,11 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 			res.Action, res.Reason = RestoreFinished, string(t.State)
 		default:
 			res.Action, res.Reason = RestoreOK, string(t.State)
+			if srv.answered && t.window == nil && t.supervisorAlive() {
+				// It outlived its window (tmux server killed, window
+				// closed): it is shown in a new one.
+				toShow = append(toShow, len(results))
+			}
 		}
 		if restart {
 			if why := m.restoreWanted(t); why != "" {
@@ -168,6 +173,14 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		if err := m.onSocket(sock).Tmux.SetWindowsState(ctx, srv.mark, "lost"); err != nil {
 			m.Store.Warnings = append(m.Store.Warnings, fmt.Sprintf("restore: mark %d windows lost (%s...): %v", len(srv.mark), srv.mark[0], err))
 		}
+	}
+	for _, i := range toShow {
+		res := &results[i]
+		if err := m.onSocket(taskSocket(res.Task)).giveWindow(ctx, res.Task); err != nil {
+			res.Reason += "; its window is gone and a new one could not be opened: " + err.Error()
+			continue
+		}
+		res.Reason += "; shown in a new window (its own was gone)"
 	}
 	for _, i := range toRestart {
 		res := &results[i]

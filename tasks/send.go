@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bgmux/bgmux/tmuxctl"
@@ -42,6 +43,9 @@ func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
 	if t.State.Finished() {
 		return Errorf(KindConflict, "task %s (%s) has %s; nothing reads its input any more", t.Name, t.ID, finishedText(t))
 	}
+	if (t.window == nil || t.window.Pane == "") && t.supervisorAlive() {
+		return m.sendThroughSupervisor(t, opts)
+	}
 	if t.window == nil || t.window.Pane == "" {
 		return Errorf(KindConflict, "task %s (%s) has no tmux pane yet; try again in a moment", t.Name, t.ID)
 	}
@@ -49,6 +53,15 @@ func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
 		return Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
 	}
 	pane := t.window.Pane
+	// The window may be gone while the task runs on (its tmux server went
+	// away, its window was closed): it is typed into through its
+	// supervisor then.
+	if len(opts.Keys) > 0 || opts.Text != "" || opts.Enter {
+		panes, err := m.Tmux.ListPanes(ctx)
+		if err == nil && m.windowless(t, panes) {
+			return m.sendThroughSupervisor(t, opts)
+		}
+	}
 	if opts.Text != "" || opts.Enter {
 		if err := m.Tmux.SendText(ctx, pane, opts.Text, opts.Enter); err != nil {
 			return sendErr(err, "send to "+t.Name)
@@ -58,6 +71,27 @@ func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
 		if err := m.Tmux.SendKey(ctx, pane, k); err != nil {
 			return sendErr(err, "send "+k+" to "+t.Name)
 		}
+	}
+	return nil
+}
+
+// sendThroughSupervisor types into a task that has no window by way of
+// its supervisor's control socket: the same bytes a terminal would send
+// for the text and keys.
+func (m *Manager) sendThroughSupervisor(t *Task, opts SendOptions) error {
+	data := []byte(opts.Text)
+	if opts.Enter {
+		data = append(data, '\r')
+	}
+	for _, k := range opts.Keys {
+		data = append(data, keyBytes(k)...)
+	}
+	rep, err := m.controlAsk(t, ctlRequest{Op: "input", Data: data}, 5*time.Second)
+	if err == nil && !rep.OK {
+		err = errors.New(rep.Error)
+	}
+	if err != nil {
+		return Errorf(KindConflict, "send to %s: the task has no window and its supervisor did not take the input (%v); bgmux attach %s gives it a window again", t.Name, err, t.ID)
 	}
 	return nil
 }

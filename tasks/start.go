@@ -2,9 +2,7 @@ package tasks
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/tmuxctl"
-	"golang.org/x/sys/unix"
 )
 
 // StartOptions is what a caller asks to start.
@@ -93,7 +90,8 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: disk reserve")
 	}
-	if err := m.openWindow(ctx, spec, exe, ""); err != nil {
+	newSession, err := m.openWindow(ctx, spec, exe, "")
+	if err != nil {
 		// tmux may still make the window later (a server that did not
 		// answer in time): the task is withdrawn so that its supervisor
 		// then runs nothing and closes the window.
@@ -115,6 +113,14 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 			return m.Store.hasExit(id, run.Run) || !procAlive(run.SupervisorPID, run.SupervisorStart)
 		})
 	}
+	if newSession {
+		// Tasks of the group that outlived their tmux server get their
+		// windows back with the group's session.
+		panes, err := m.Tmux.ListPanes(ctx)
+		if err == nil {
+			m.showWindowless(ctx, spec.Group, panes)
+		}
+	}
 	t, err := m.Store.load(id)
 	if err != nil {
 		return nil, err
@@ -127,8 +133,10 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 }
 
 // openWindow creates the task's window, running the supervisor exe (with
-// the launch token, if any), and records where it is.
-func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string) error {
+// the launch token, if any), and records where it is. newSession says
+// its session had to be made (the group had no session: its tmux
+// server was killed, say).
+func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string) (newSession bool, err error) {
 	id := spec.ID
 	win, err := m.Tmux.NewWindow(ctx, tmuxctl.WindowSpec{
 		Session:  spec.Group,
@@ -136,11 +144,10 @@ func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string
 		TempName: id,
 		Cwd:      spec.Cwd,
 		Argv:     m.supervisorArgv(exe, id, launch),
-		LogPath:  m.Store.Path(id, PipeFile),
 		Options:  map[string]string{tmuxctl.TaskOption: id, tmuxctl.StateOption: "running"},
 	})
 	if err != nil {
-		return tmuxErr(err, "start "+spec.Name+": create window")
+		return false, tmuxErr(err, "start "+spec.Name+": create window")
 	}
 	rec := WindowRecord{
 		Socket: m.Tmux.Socket, Session: spec.Group, SessionID: win.SessionID,
@@ -148,9 +155,9 @@ func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string
 		PaneStart: procStart(win.PanePID), BootID: BootID(),
 	}
 	if err := writeJSON(m.Store.Path(id, WindowFile), rec); err != nil {
-		return wrap(err, "start %s: record window", spec.Name)
+		return false, wrap(err, "start %s: record window", spec.Name)
 	}
-	return nil
+	return win.NewSession, nil
 }
 
 // supervisorArgv is the window command that supervises task id.
@@ -309,16 +316,11 @@ func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 }
 
 // prepareOutput creates the empty log (mode 0600, not the tmux server's
-// umask) and the FIFO that pipe-pane writes the pane's output into.
+// umask).
 func (s *Store) prepareOutput(id string) error {
 	f, err := os.OpenFile(s.Path(id, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	f.Close()
-	err = unix.Mkfifo(s.Path(id, PipeFile), 0o600)
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return nil
+	return f.Close()
 }

@@ -1,44 +1,77 @@
 package tasks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/bgmux/bgmux/tmuxctl"
+	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
+
+// supStderr is where the supervisor's own messages go: its pane's
+// terminal (line endings made "\r\n" once the pane is in raw mode), or
+// nowhere once the pane has gone.
+var supStderr io.Writer = os.Stderr
+
+// supErrorf writes one of the supervisor's own messages.
+func supErrorf(format string, a ...any) { fmt.Fprintf(supStderr, format, a...) }
+
+// crlfWriter writes to a terminal in raw mode, ending lines with "\r\n".
+type crlfWriter struct{ w io.Writer }
+
+func (c crlfWriter) Write(p []byte) (int, error) {
+	if _, err := c.w.Write(bytes.ReplaceAll(p, []byte("\n"), []byte("\r\n"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
 // SuperviseCommand is the hidden subcommand that runs inside each task's
 // window: bgmux __supervise --state-dir DIR [--launch TOKEN] ID.
 const SuperviseCommand = "__supervise"
 
 // forwarded are the signals the supervisor passes on to the child's
-// process group. Terminal-generated signals (Ctrl-C, window resize) reach
-// the child directly because it is the terminal's foreground group.
-var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
+// process group when they are sent to the supervisor itself. Keys typed
+// in a window (Ctrl-C, Ctrl-Z) reach the child through its own terminal.
+// SIGHUP is not among them: it means the supervisor's pane went away (its
+// tmux server was killed, its window closed), and the task goes on.
+var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // Supervise runs task id from the store at stateDir as the window's
-// command: it starts the child in its own process group as the terminal's
-// foreground group, forwards signals, writes the log from the pane's
-// output pipe, writes the run and exit sidecars, prints a trailer line in
-// its pane (the log writer consumes it: it is not the task's output),
-// applies the restart policy, and returns the last run's status (128+n
-// for signal n) as its own exit status.
+// command. Each run gets a pseudo-terminal of its own: the child is its
+// session leader and foreground group, and the supervisor is the only
+// reader of it, writing every byte to the log first and copying it to
+// its pane (and to viewers) through bounded buffers, so the task never
+// waits for tmux. It relays what is typed in the pane to the child's
+// terminal, keeps the terminal's size that of the pane, writes the run
+// and exit sidecars (the exit only once the terminal has been drained),
+// prints a trailer line in its pane (never in the log), answers on the
+// task's control socket, applies the restart policy, and returns the
+// last run's status (128+n for signal n) as its own exit status. The
+// task outlives the pane: when tmux goes away the supervisor goes on.
 //
 // It first claims the task (see claim): a supervisor that tmux started
 // after its start or restart gave up runs nothing. A supervisor whose
-// task is gone when it ends (removed meanwhile) closes its pane.
+// task already has a live supervisor shows that one's output instead
+// (see View). A supervisor whose task is gone when it ends (removed
+// meanwhile) closes its pane.
 func Supervise(stateDir, id, launch string) int {
 	if !ValidID(id) {
 		fmt.Fprintf(os.Stderr, "[bgmux] %q is not a task id\n", id)
@@ -60,13 +93,20 @@ func Supervise(stateDir, id, launch string) int {
 	if why != "" {
 		return withdrawn(st, id, why)
 	}
-	defer release()
+	var live Run
+	if readJSON(st.Path(id, RunFile), &live) == nil && live.SupervisorPID != os.Getpid() && procAlive(live.SupervisorPID, live.SupervisorStart) {
+		// The task runs under another supervisor (its window was given a
+		// new one by hand): show it rather than run it twice.
+		release()
+		return View(stateDir, id)
+	}
 	var spec Spec
 	if err := readJSON(st.Path(id, SpecFile), &spec); err != nil {
+		release()
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot read task %s: %v\n", id, err)
 		return 125
 	}
-	sup := &supervisor{store: st, spec: &spec, out: os.Stdout, pane: os.Getenv("TMUX_PANE"), claimed: release, records: records}
+	sup := &supervisor{store: st, spec: &spec, pane: os.Getenv("TMUX_PANE"), claimed: release, records: records}
 	code := sup.main()
 	if _, err := os.Stat(st.TaskDir(id)); errors.Is(err, os.ErrNotExist) {
 		ctx, cancel := context.WithTimeout(context.Background(), tmuxctl.DefaultTimeout)
@@ -77,12 +117,36 @@ func Supervise(stateDir, id, launch string) int {
 }
 
 type supervisor struct {
-	store   *Store
-	spec    *Spec
-	out     io.Writer
-	pane    string
-	log     *logWriter
-	logFifo *os.File
+	store *Store
+	spec  *Spec
+	pane  string
+	log   *logWriter
+	// fan copies the output to the panes showing it: own (the
+	// supervisor's pane) and viewers.
+	fan *fanout
+	own *paneSink
+	// tty says the supervisor began with a terminal (its pane), which
+	// it put in raw mode (ttyState restores it).
+	tty      bool
+	ttyState *term.State
+	// paneGone is set once the pane hung up (tmux went away).
+	paneGone atomic.Bool
+	// ptyMu guards master (the current run's terminal) and size (the
+	// terminal size runs get).
+	ptyMu  sync.Mutex
+	master *os.File
+	size   *pty.Winsize
+	// ctl is the control socket; restarts are the restarts asked on it
+	// (one at a time); ending is set, under ctlMu, once none is taken.
+	ctl      *net.UnixListener
+	ctlPath  string
+	ctlMu    sync.Mutex
+	restarts chan *restartAsk
+	ending   bool
+	// asked is the restart asked through the socket that ended the
+	// current run, answered once the next run is recorded.
+	asked *restartAsk
+	marks chan string
 	// reserve is disk space held so that the run and exit records can
 	// still be written when the disk is full (see ReserveFile).
 	reserve *diskReserve
@@ -98,11 +162,9 @@ type supervisor struct {
 	// self and selfStart identify this supervisor in the run record.
 	self      int
 	selfStart uint64
-	// tty reports that the supervisor began with a terminal (its pane).
-	tty bool
 	// superseded is set once the task's current run is not this
-	// supervisor's (its pane was given to a new one, which took the run
-	// record): it records nothing more and leaves the window alone.
+	// supervisor's (another took the run record): it records nothing
+	// more and leaves the window alone.
 	superseded bool
 }
 
@@ -131,14 +193,18 @@ func nextBackoff(prev, ranFor time.Duration) time.Duration {
 func (s *supervisor) main() int {
 	s.sigs = make(chan os.Signal, 16)
 	signal.Notify(s.sigs, forwarded...)
-	signal.Notify(s.sigs, syscall.SIGTTOU, syscall.SIGTTIN)
+	signal.Notify(s.sigs, syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN, syscall.SIGWINCH)
 	s.self = os.Getpid()
 	s.selfStart = procStart(s.self)
-	s.tty = isTerminal(1)
+	s.restarts = make(chan *restartAsk, 1)
+	s.fan = newFanout()
+	s.openPane()
+	defer s.restorePane()
 	s.store.takeOverReserve(s.spec.ID)
 	s.reserve = newDiskReserve(s.store.Path(s.spec.ID, ReserveFile))
 	defer s.reserve.remove()
 	s.openLog()
+	s.serveControl()
 
 	restarts, backoff := 0, time.Duration(0)
 	var last Exit
@@ -146,12 +212,14 @@ func (s *supervisor) main() int {
 	for {
 		ex, started, ok := s.runOnce(restarts)
 		if !ok {
+			s.answerAsked(ctlReply{Error: "the next run could not be started (see the task's window)"})
 			break
 		}
 		ran, last = true, ex
-		restart := s.wantsRestart(&ex, restarts)
+		asked := s.asked != nil
+		restart := asked || s.wantsRestart(&ex, restarts)
 		var delay time.Duration
-		if restart {
+		if restart && !asked {
 			delay = nextBackoff(backoff, time.Since(started))
 			backoff = delay
 			next := time.Now().Add(delay).UTC()
@@ -161,33 +229,285 @@ func (s *supervisor) main() int {
 		if recorded {
 			s.eventEnded(ex, delay, restarts)
 		}
-		if !recorded || !restart {
+		if !recorded {
 			break
 		}
-		s.markWindow("restarting", false)
+		if !restart {
+			// The last run: unless a restart was asked meanwhile.
+			if s.asked = s.closeControl(); s.asked == nil {
+				break
+			}
+			restarts, backoff = 0, 0
+			s.markWindow("running")
+			continue
+		}
+		if asked {
+			restarts, backoff = 0, 0
+			continue
+		}
+		s.markWindow("restarting")
 		if !s.pause(delay) {
 			// Stopped while waiting to restart: the last run is final.
 			ex.NextRestartAt = nil
 			s.recordExit(ex, false)
-			s.paneNote("[bgmux] stopped; not restarting\n")
+			s.paneNote("[bgmux] stopped; not restarting\r\n")
+			s.closeControl()
 			break
 		}
-		restarts++
-		s.markWindow("running", false)
+		if s.asked != nil {
+			restarts, backoff = 0, 0
+		} else {
+			restarts++
+		}
+		s.markWindow("running")
 	}
+	s.closeControl()
+	state := "failed"
+	if ran {
+		state = finalState(&last, fileExists(s.store.Path(s.spec.ID, StopFile)))
+	}
+	s.finish(state)
 	if !ran {
-		s.closeLog("failed")
 		return 125
 	}
-	s.closeLog(finalState(&last, fileExists(s.store.Path(s.spec.ID, StopFile))))
 	return last.StatusCode()
 }
 
+// answerAsked answers the restart asked through the control socket, if
+// one is waiting: once the run it asked for is recorded (or could not
+// be started).
+func (s *supervisor) answerAsked(rep ctlReply) {
+	if s.asked != nil {
+		s.asked.reply <- rep
+		s.asked = nil
+	}
+}
+
 // ownsPane reports whether the supervisor's pane is still its own: a
-// pane respawned for a new supervisor (or gone with its tmux server)
-// hangs up the old one's terminal.
+// pane that hung up (its tmux server went away, its window was closed)
+// is not.
 func (s *supervisor) ownsPane() bool {
-	return s.pane != "" && !s.superseded && (!s.tty || isTerminal(1))
+	return s.pane != "" && !s.superseded && !s.paneGone.Load() && (!s.tty || isTerminal(0))
+}
+
+// openPane puts the supervisor's pane in raw mode (every key reaches the
+// task's terminal as typed) and starts copying output to it and what is
+// typed in it to the task.
+func (s *supervisor) openPane() {
+	s.marks = make(chan string, 8)
+	go s.markWorker()
+	s.size = &pty.Winsize{Rows: 24, Cols: 80}
+	s.own = newPaneSink(os.Stdout, s.spec.Name)
+	s.fan.add(s.own, false)
+	if !isTerminal(0) {
+		return
+	}
+	s.tty = true
+	if sz, err := pty.GetsizeFull(os.Stdin); err == nil && sz.Rows > 0 && sz.Cols > 0 {
+		s.size = sz
+	}
+	if st, err := term.MakeRaw(0); err == nil {
+		s.ttyState = st
+		supStderr = crlfWriter{os.Stderr}
+	}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := os.Stdin.Read(buf)
+			if n > 0 {
+				s.input(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// restorePane gives the pane its terminal modes back.
+func (s *supervisor) restorePane() {
+	if s.ttyState != nil && !s.paneGone.Load() {
+		term.Restore(0, s.ttyState)
+	}
+}
+
+// input types p into the current run's terminal (nothing between runs).
+func (s *supervisor) input(p []byte) {
+	s.ptyMu.Lock()
+	m := s.master
+	s.ptyMu.Unlock()
+	if m != nil && len(p) > 0 {
+		m.Write(p)
+	}
+}
+
+// resize gives the task's terminal the size sz (a pane's or a viewer's:
+// the latest wins); the child gets SIGWINCH when it changes.
+func (s *supervisor) resize(sz *pty.Winsize) {
+	if sz == nil || sz.Rows == 0 || sz.Cols == 0 {
+		return
+	}
+	s.ptyMu.Lock()
+	defer s.ptyMu.Unlock()
+	s.size = sz
+	if s.master != nil {
+		pty.Setsize(s.master, sz)
+	}
+}
+
+// openLog opens the task's log for the output of this supervisor's
+// runs, first ending a line a killed supervisor left cut short.
+func (s *supervisor) openLog() {
+	w, err := openLogWriter(s.store, s.spec.ID, s.spec.MaxLogSize)
+	if err != nil {
+		supErrorf("[bgmux] cannot open the log: %v\n", err)
+		return
+	}
+	w.saveLoss = func(l LogLoss) error {
+		// Half of the reserve stays for the exit record.
+		err := s.writeRecord(LogLossFile, l, reserveSize/2)
+		if err != nil && noSpace(err) {
+			err = fmt.Errorf("the disk is full and the reserve spent")
+		}
+		if err != nil {
+			supErrorf("[bgmux] cannot record the output lost: %v\n", err)
+		}
+		return err
+	}
+	w.warn = func(msg string) { s.fan.each(func(p *paneSink) { p.push([]byte(msg)) }) }
+	w.endCutLine()
+	s.log = w
+}
+
+// finalState is the window-list state of a finished task: "stopped"
+// when bgmux stop ended it (stopped: its marker file is there), whatever
+// the exit status, else "ok" for exit status 0 and "failed" for anything
+// else.
+func finalState(ex *Exit, stopped bool) string {
+	if stopped {
+		return "stopped"
+	}
+	if ex.ExitCode != nil && *ex.ExitCode == 0 {
+		return "ok"
+	}
+	return "failed"
+}
+
+// markWindow asks for the window's state in the window list to be set
+// (restarting, running); it never waits for tmux.
+func (s *supervisor) markWindow(state string) {
+	select {
+	case s.marks <- state:
+	default:
+	}
+}
+
+func (s *supervisor) markWorker() {
+	for state := range s.marks {
+		s.setWindowState(state)
+	}
+}
+
+// setWindowState sets the state of the task's window: the supervisor's
+// own pane, or once that is gone, the viewer window the task was given.
+func (s *supervisor) setWindowState(state string) {
+	pane := ""
+	if s.ownsPane() {
+		pane = s.pane
+	} else if !s.superseded {
+		var rec WindowRecord
+		if readJSON(s.store.Path(s.spec.ID, WindowFile), &rec) == nil && rec.Viewer && rec.Socket == s.spec.Socket {
+			pane = rec.Pane
+		}
+	}
+	if pane == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tmuxctl.New(s.spec.Socket).SetWindowState(ctx, pane, state, false)
+}
+
+// finish marks the window with the task's final state, shows the panes
+// the last of the output and the trailer (each for a bounded time: a
+// stopped tmux server does not hold the supervisor), and closes the log.
+func (s *supervisor) finish(state string) {
+	close(s.marks)
+	s.setWindowState(state)
+	done := make(chan struct{})
+	go func() {
+		s.fan.each(func(p *paneSink) { p.close(2 * time.Second) })
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+	}
+	if s.log != nil {
+		s.log.close()
+	}
+}
+
+// wantsRestart applies the restart policy to a finished run.
+func (s *supervisor) wantsRestart(ex *Exit, restarts int) bool {
+	if s.stopping || fileExists(s.store.Path(s.spec.ID, StopFile)) {
+		return false
+	}
+	if s.spec.MaxRestarts != nil && restarts >= *s.spec.MaxRestarts {
+		return false
+	}
+	switch s.spec.Restart {
+	case "always":
+		return true
+	case "on-failure":
+		return ex.Signal != nil || ex.ExitCode == nil || *ex.ExitCode != 0
+	}
+	return false
+}
+
+// pause waits before a restart; it returns false if the task was stopped
+// meanwhile (a termination signal, or bgmux stop's marker file). A
+// restart asked through the control socket ends the wait at once.
+func (s *supervisor) pause(d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-timer.C:
+			return !fileExists(s.store.Path(s.spec.ID, StopFile))
+		case ask := <-s.restarts:
+			s.asked = ask
+			return true
+		case sig := <-s.sigs:
+			switch sig {
+			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT:
+				return false
+			}
+			s.otherSignal(sig)
+		case <-tick.C:
+			if fileExists(s.store.Path(s.spec.ID, StopFile)) {
+				return false
+			}
+		}
+	}
+}
+
+// otherSignal handles a signal that does not end the task: the pane
+// hanging up, or being resized.
+func (s *supervisor) otherSignal(sig os.Signal) {
+	switch sig {
+	case syscall.SIGHUP:
+		s.paneGone.Store(true)
+		s.own.closeNow()
+	case syscall.SIGWINCH:
+		if s.tty && !s.paneGone.Load() {
+			if sz, err := pty.GetsizeFull(os.Stdin); err == nil {
+				s.resize(sz)
+			}
+		}
+	}
 }
 
 // nextRun is the number of the run about to start: one more than the
@@ -221,128 +541,13 @@ func (s *supervisor) ownsRun(run int) bool {
 		r.Run == run && r.SupervisorPID == s.self && r.SupervisorStart == s.selfStart
 }
 
-// openLog starts copying the pane's output (arriving through the FIFO that
-// pipe-pane writes to) into the log. Opening the FIFO read-write never
-// blocks and never sees end-of-file between writers. Output a killed
-// supervisor left in the FIFO goes to the log first, and a line it left
-// cut short is ended, before this supervisor's first run begins.
-func (s *supervisor) openLog() {
-	w, err := openLogWriter(s.store, s.spec.ID, s.spec.MaxLogSize)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the log: %v\n", err)
-		return
-	}
-	w.saveLoss = func(l LogLoss) error {
-		// Half of the reserve stays for the exit record.
-		err := s.writeRecord(LogLossFile, l, reserveSize/2)
-		if err != nil && noSpace(err) {
-			err = fmt.Errorf("the disk is full and the reserve spent")
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "[bgmux] cannot record the output lost: %v\n", err)
-		}
-		return err
-	}
-	path := s.store.Path(s.spec.ID, PipeFile)
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the output pipe: %v\n", err)
-		w.close()
-		return
-	}
-	w.drainStale(fd)
-	w.endCutLine()
-	fifo := os.NewFile(uintptr(fd), path)
-	s.log = w
-	go func() {
-		w.copyFrom(fifo)
-		fifo.Close()
-	}()
-	s.logFifo = fifo
-}
-
-// finalState is the window-list state of a finished task: "stopped"
-// when bgmux stop ended it (stopped: its marker file is there), whatever
-// the exit status, else "ok" for exit status 0 and "failed" for anything
-// else.
-func finalState(ex *Exit, stopped bool) string {
-	if stopped {
-		return "stopped"
-	}
-	if ex.ExitCode != nil && *ex.ExitCode == 0 {
-		return "ok"
-	}
-	return "failed"
-}
-
-// markWindow sets the window's state for the window list, closing the
-// pane's output pipe too when closePipe is set (one tmux call).
-func (s *supervisor) markWindow(state string, closePipe bool) {
-	if !s.ownsPane() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	tmuxctl.New(s.spec.Socket).SetWindowState(ctx, s.pane, state, closePipe)
-}
-
-// closeLog marks the window with the task's final state, ends the pane's
-// pipe (so the pipe process does not linger beside a dead pane) and the
-// log.
-func (s *supervisor) closeLog(state string) {
-	s.markWindow(state, true)
-	if s.log != nil {
-		s.logFifo.Close()
-		s.log.close()
-	}
-}
-
-// wantsRestart applies the restart policy to a finished run.
-func (s *supervisor) wantsRestart(ex *Exit, restarts int) bool {
-	if s.stopping || fileExists(s.store.Path(s.spec.ID, StopFile)) {
-		return false
-	}
-	if s.spec.MaxRestarts != nil && restarts >= *s.spec.MaxRestarts {
-		return false
-	}
-	switch s.spec.Restart {
-	case "always":
-		return true
-	case "on-failure":
-		return ex.Signal != nil || ex.ExitCode == nil || *ex.ExitCode != 0
-	}
-	return false
-}
-
-// pause waits before a restart; it returns false if the task was stopped
-// meanwhile (a termination signal, or bgmux stop's marker file).
-func (s *supervisor) pause(d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-timer.C:
-			return !fileExists(s.store.Path(s.spec.ID, StopFile))
-		case sig := <-s.sigs:
-			if sig != syscall.SIGTTOU && sig != syscall.SIGTTIN && sig != syscall.SIGUSR1 && sig != syscall.SIGUSR2 {
-				return false
-			}
-		case <-tick.C:
-			if fileExists(s.store.Path(s.spec.ID, StopFile)) {
-				return false
-			}
-		}
-	}
-}
-
-// runOnce claims the next run number, starts the child, records the run,
-// forwards signals until the child ends and returns how it ended. It
-// starts nothing, and returns false, when the run could not be recorded
-// or its pane is no longer this supervisor's: a run is started and its
-// record written under the record lock, and never by a supervisor whose
-// pane was given to another (which would then take the run record).
+// runOnce claims the next run number, starts the child on a terminal
+// of its own, records the run, and relays until the child has ended and
+// its terminal is drained; it returns how the run ended. It starts
+// nothing, and returns false, when the run could not be recorded: a run
+// is started and its record written under the record lock. A restart
+// asked through the control socket meanwhile ends the run (TERM, then
+// KILL after its grace) and is kept in s.asked for the main loop.
 func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	argv := s.spec.ChildArgv()
 	env := childEnv(s.spec, os.Environ())
@@ -353,13 +558,8 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 			unlock()
 		}
 	}()
-	if s.tty && !isTerminal(1) {
-		s.superseded = true
-		fmt.Fprintf(os.Stderr, "[bgmux] the pane was given to another run (or its tmux server went away): not starting\n")
-		return Exit{}, time.Time{}, false
-	}
 	if s.reserve.held() == 0 {
-		fmt.Fprintf(os.Stderr, "[bgmux] not starting: the file system of state directory %s is full, so the run could not be recorded; free some space and restart the task\n", s.store.Dir)
+		supErrorf("[bgmux] not starting: the file system of state directory %s is full, so the run could not be recorded; free some space and restart the task\n", s.store.Dir)
 		return Exit{}, time.Time{}, false
 	}
 	runNo := s.nextRun()
@@ -369,20 +569,18 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		BootID: BootID(), StartedAt: started.UTC(), Pane: s.pane,
 	}
 	if s.log != nil {
+		// A run starts on a line of its own.
+		s.log.endCutLine()
 		rec.LogOffset = s.log.end()
 	} else if seg, err := s.store.logSegments(s.spec.ID); err == nil {
 		rec.LogOffset = seg.end()
 	}
 	path, code, lookErr := lookPath(argv[0], env, s.spec.Cwd)
 	var cmd *exec.Cmd
+	var master *os.File
 	if lookErr == nil {
-		cmd = &exec.Cmd{Path: path, Args: argv, Env: env, Dir: s.spec.Cwd, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if isTerminal(0) {
-			cmd.SysProcAttr.Foreground = true
-			cmd.SysProcAttr.Ctty = 0
-		}
-		if err := cmd.Start(); err != nil {
+		var err error
+		if cmd, master, err = s.startChild(path, argv, env); err != nil {
 			lookErr, code = err, 126
 			if errors.Is(err, os.ErrNotExist) {
 				code = 127
@@ -391,24 +589,29 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	}
 	if lookErr != nil {
 		msg := fmt.Sprintf("%s: %v", argv[0], lookErr)
-		fmt.Fprintf(os.Stderr, "bgmux: %s\n", msg)
+		s.paneNote("bgmux: " + msg + "\r\n")
 		if s.writeRun(rec) != nil {
 			return Exit{}, started, false
 		}
+		s.answerAsked(ctlReply{OK: true, Run: runNo})
 		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started, true
 	}
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
+	drained := make(chan struct{})
+	go s.pump(master, drained)
 	s.eventStarted(rec)
 	if s.writeRun(rec) != nil {
 		// A run that cannot be recorded does not go on.
 		syscall.Kill(-pgid, syscall.SIGKILL)
 		cmd.Wait()
-		fmt.Fprintf(os.Stderr, "[bgmux] the run could not be recorded, so it was stopped\n")
+		s.endTerminal(master, drained, pgid)
+		supErrorf("[bgmux] the run could not be recorded, so it was stopped\n")
 		return Exit{}, started, false
 	}
 	unlock()
 	locked = false
+	s.answerAsked(ctlReply{OK: true, Run: runNo})
 	// The supervisor now mostly waits: hand start-up garbage back to the
 	// system, so hundreds of live tasks cost little memory, and keep the
 	// heap small from here on. (Start-up runs with Go's default GC
@@ -418,27 +621,36 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	hangup, hadTerminal := false, isTerminal(1)
+	var kill <-chan time.Time
 	for waiting := true; waiting; {
 		select {
 		case sig := <-s.sigs:
 			switch sig {
 			case syscall.SIGTTOU, syscall.SIGTTIN:
 				continue
-			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
+			case syscall.SIGHUP, syscall.SIGWINCH:
+				s.otherSignal(sig)
+				continue
+			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT:
 				s.stopping = true
 			}
-			hangup = hangup || sig == syscall.SIGHUP
 			syscall.Kill(-pgid, sig.(syscall.Signal))
+		case ask := <-s.restarts:
+			if s.asked != nil {
+				// Already ending this run for a restart: answered by it.
+				ask.reply <- ctlReply{Error: "busy"}
+				continue
+			}
+			s.asked = ask
+			syscall.Kill(-pgid, syscall.SIGTERM)
+			kill = time.After(ask.grace)
+		case <-kill:
+			syscall.Kill(-pgid, syscall.SIGKILL)
 		case <-done:
 			waiting = false
 		}
 	}
-	// The child may end (a write to its terminal failing) before the
-	// hangup signal reaches the supervisor: a terminal that no longer
-	// answers tells the same.
-	hangup = hangup || hadTerminal && !isTerminal(1)
-	ex := Exit{Run: runNo, StartedAt: rec.StartedAt, Hangup: hangup}
+	ex := Exit{Run: runNo, StartedAt: rec.StartedAt}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
 		name := SignalName(ws.Signal())
@@ -447,18 +659,93 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		c := ws.ExitStatus()
 		ex.ExitCode = &c
 	}
-	// Like a terminal that closes, hang up what the child left behind in
-	// its process group.
-	if groupAlive(pgid) {
-		syscall.Kill(-pgid, syscall.SIGHUP)
-	}
+	s.endTerminal(master, drained, pgid)
 	return ex, started, true
+}
+
+// drainAfterHangup bounds how long the supervisor waits, after the
+// child ended and what it left in its process group was hung up, for
+// the rest of the run's output: a process that ignores the hangup and
+// keeps the terminal open does not hold the exit record back forever.
+const drainAfterHangup = 2 * time.Second
+
+// startChild starts argv on a new terminal, sized like the pane: the
+// child leads a session of its own, with the terminal as its controlling
+// terminal and its process group in the foreground.
+func (s *supervisor) startChild(path string, argv, env []string) (*exec.Cmd, *os.File, error) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot open a terminal: %w", err)
+	}
+	s.ptyMu.Lock()
+	size := s.size
+	s.ptyMu.Unlock()
+	if size != nil {
+		pty.Setsize(master, size)
+	}
+	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Dir: s.spec.Cwd, Stdin: tty, Stdout: tty, Stderr: tty}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	err = cmd.Start()
+	// The child has the terminal now: the supervisor keeps only the
+	// master, so that the end of the child (and of whatever it left
+	// holding the terminal) reads as the end of the output.
+	tty.Close()
+	if err != nil {
+		master.Close()
+		return nil, nil, err
+	}
+	s.ptyMu.Lock()
+	s.master = master
+	s.ptyMu.Unlock()
+	return cmd, master, nil
+}
+
+// pump reads the run's terminal until it ends: every byte goes to the
+// log first, then to the panes.
+func (s *supervisor) pump(master *os.File, drained chan struct{}) {
+	defer close(drained)
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := master.Read(buf)
+		if n > 0 {
+			if s.log != nil {
+				s.log.write(buf[:n])
+			}
+			s.fan.write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// endTerminal ends the run's terminal once its child has ended: like a
+// terminal that closes, it hangs up what the child left in its process
+// group, then waits until all output is read (every process holding the
+// terminal closed it), at most drainAfterHangup after the hangup.
+func (s *supervisor) endTerminal(master *os.File, drained chan struct{}, pgid int) {
+	select {
+	case <-drained:
+	case <-time.After(50 * time.Millisecond):
+		if groupAlive(pgid) {
+			syscall.Kill(-pgid, syscall.SIGHUP)
+		}
+		select {
+		case <-drained:
+		case <-time.After(drainAfterHangup):
+		}
+	}
+	s.ptyMu.Lock()
+	s.master = nil
+	s.ptyMu.Unlock()
+	master.Close()
+	<-drained
 }
 
 func (s *supervisor) writeRun(rec Run) error {
 	err := s.writeRecord(RunFile, rec, 0)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "[bgmux] cannot write run record: %v\n", err)
+		supErrorf("[bgmux] cannot write run record: %v\n", err)
 	}
 	if err == nil && s.claimed != nil {
 		s.claimed()
@@ -472,20 +759,23 @@ func (s *supervisor) writeRecord(file string, v any, floor int64) error {
 	return writeJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
 }
 
-// record sets ex.EndedAt, prints the trailer, waits until it has come
-// through the pipe, where the log writer consumes it (so that
-// an exit record means the log is complete), then writes the logloss
-// sidecar (when output was lost), adds the run to the history and writes
-// the exit sidecar, using the disk reserve if the disk is full. It
-// returns false when the task's current run is no longer this
-// supervisor's: nothing is recorded then.
+// record sets ex.EndedAt, shows the trailer in the panes (never in the
+// log: the run's terminal is drained already, so the exit record means
+// the log is complete), then writes the logloss sidecar (when output was
+// lost), adds the run to the history and writes the exit sidecar, using
+// the disk reserve if the disk is full. It returns false when the task's
+// current run is no longer this supervisor's: nothing is recorded then.
 func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration) bool {
 	ex.EndedAt = time.Now().UTC()
 	trailer := "[bgmux] " + describeExit(ex, ex.EndedAt.Sub(started))
 	if ex.NextRestartAt != nil {
 		trailer += "; restarting in " + roundDuration(restartIn)
 	}
-	s.paneNote("\n" + trailer + "\n")
+	lead := "\r\n"
+	if s.log != nil && s.log.endsLine() {
+		lead = ""
+	}
+	s.paneNote(lead + trailer + "\r\n")
 	if s.log != nil {
 		// Space freed from the reserve goes to the records, not to
 		// output waiting to be written; and the record of output lost
@@ -497,23 +787,10 @@ func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration
 	return s.recordExit(*ex, true)
 }
 
-// paneNote prints out (the supervisor's own words, not the task's
-// output) in the pane and waits until it has come through the pipe,
-// where the log writer consumes it: the log holds the task's output only,
-// and everything printed before out is in it.
+// paneNote shows out (the supervisor's own words, not the task's
+// output) in the panes, after the output they were given so far.
 func (s *supervisor) paneNote(out string) {
-	if s.log != nil {
-		s.log.expect(out)
-	}
-	_, werr := io.WriteString(s.out, out)
-	// A failed write means the pane is gone (its tmux server died): out
-	// will never reach the log, so do not wait for it.
-	if s.log != nil && s.pane != "" && werr == nil {
-		// After a hangup the terminal no longer answers: the pane is gone.
-		s.log.waitSeen(2*time.Second, func() bool { return !isTerminal(1) })
-	} else if s.log != nil {
-		s.log.waitSeen(0, nil) // disarm
-	}
+	s.fan.each(func(p *paneSink) { p.push([]byte(out)) })
 }
 
 // exitRecordRetry bounds how long a supervisor keeps trying to write the
@@ -542,7 +819,7 @@ func (s *supervisor) recordExit(ex Exit, history bool) bool {
 			own = false
 		} else if !histDone {
 			if hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile)); !ok {
-				fmt.Fprintf(os.Stderr, "[bgmux] the run history cannot be read or set aside; it is left as it is\n")
+				supErrorf("[bgmux] the run history cannot be read or set aside; it is left as it is\n")
 				histDone = true
 			} else if err = s.writeRecord(HistoryFile, appendHistory(hist, ex), 0); err == nil {
 				histDone = true
@@ -559,18 +836,18 @@ func (s *supervisor) recordExit(ex Exit, history bool) bool {
 		switch {
 		case !own:
 			s.superseded = true
-			fmt.Fprintf(os.Stderr, "[bgmux] run %d is no longer this window's (the task was restarted or removed meanwhile): its end is not recorded\n", ex.Run)
+			supErrorf("[bgmux] run %d is no longer this window's (the task was restarted or removed meanwhile): its end is not recorded\n", ex.Run)
 			return false
 		case err == nil:
 			if failing {
-				fmt.Fprintf(os.Stderr, "[bgmux] exit record written\n")
+				supErrorf("[bgmux] exit record written\n")
 			}
 			return true
 		case time.Now().After(deadline):
-			fmt.Fprintf(os.Stderr, "[bgmux] %v; gave up after %v\n", err, exitRecordRetry)
+			supErrorf("[bgmux] %v; gave up after %v\n", err, exitRecordRetry)
 			return true
 		case !failing:
-			fmt.Fprintf(os.Stderr, "[bgmux] %v; trying again for up to %v\n", err, exitRecordRetry)
+			supErrorf("[bgmux] %v; trying again for up to %v\n", err, exitRecordRetry)
 			failing = true
 		}
 		time.Sleep(delay)

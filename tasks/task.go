@@ -260,6 +260,13 @@ func (t *Task) fill(s *Store) {
 		why := t.lostReason()
 		t.LostReason = &why
 	}
+	t.fillTmux()
+}
+
+// fillTmux derives the task object's tmux fields from the spec and the
+// window record.
+func (t *Task) fillTmux() {
+	sp := t.spec
 	t.Tmux = TmuxInfo{Socket: sp.Socket, Session: sp.Group}
 	if t.window != nil {
 		t.Tmux.Window, t.Tmux.Pane, t.Tmux.Session = t.window.Window, t.window.Pane, t.window.Session

@@ -41,6 +41,9 @@ func (m *Manager) Screen(ctx context.Context, t *Task, lines int) (string, error
 
 func (m *Manager) windowGone(err error, t *Task, what string) error {
 	if strings.Contains(err.Error(), "can't find pane") || strings.Contains(err.Error(), "can't find window") {
+		if t.supervisorAlive() {
+			return Errorf(KindConflict, "%s %s: the task runs, but its window is gone (closed, or its tmux server was restarted); bgmux attach %s gives it one again (attach --print makes it without attaching); its output is in bgmux logs %s", what, t.ID, t.ID, t.ID)
+		}
 		return Errorf(KindConflict, "%s %s: the task's window is gone (closed, or its tmux server was restarted); its output is in bgmux logs %s", what, t.ID, t.ID)
 	}
 	return tmuxErr(err, what+" "+t.ID)
@@ -63,14 +66,26 @@ func (m *Manager) Attach(ctx context.Context, t *Task, env []string, stdin io.Re
 }
 
 // AttachCommand is how Attach reaches the task (attach --print shows
-// it), once tmux has said the task's window is there.
+// it), once tmux has said the task's window is there. A task that runs
+// without a window (its tmux server went away, or its window was closed)
+// is given one first: a window showing its output by way of its
+// supervisor (see giveWindow).
 func (m *Manager) AttachCommand(ctx context.Context, t *Task, env []string) (tmuxctl.AttachPlan, error) {
-	if _, err := m.paneOf(t); err != nil {
+	if _, err := m.paneOf(t); err != nil && (t.window != nil || !t.supervisorAlive()) {
 		return tmuxctl.AttachPlan{}, err
 	}
 	panes, err := m.Tmux.ListPanes(ctx)
 	if err != nil {
 		return tmuxctl.AttachPlan{}, tmuxErr(err, "attach "+t.ID)
+	}
+	if m.windowless(t, panes) {
+		if err := m.giveWindow(ctx, t); err != nil {
+			return tmuxctl.AttachPlan{}, err
+		}
+		return m.Tmux.PlanAttach(t.window.Window, env), nil
+	}
+	if t.window == nil {
+		return tmuxctl.AttachPlan{}, Errorf(KindConflict, "task %s has no window yet; try again in a moment", t.ID)
 	}
 	found := false
 	for _, p := range panes {

@@ -36,6 +36,8 @@ type Window struct {
 	Window    string `json:"window"`
 	Pane      string `json:"pane"`
 	PanePID   int    `json:"pane_pid"`
+	// NewSession says the window's session (or server) had to be made.
+	NewSession bool `json:"-"`
 }
 
 const idFormat = "#{session_id}\t#{window_id}\t#{pane_id}\t#{pane_pid}"
@@ -62,6 +64,7 @@ func (s *Server) NewWindow(ctx context.Context, spec WindowSpec) (Window, error)
 			return w, err
 		}
 		w, err = s.newSessionWith(ctx, spec)
+		w.NewSession = err == nil
 		if err == nil || !strings.Contains(stderrOf(err), "duplicate session") && !errors.Is(err, ErrNoServer) {
 			return w, err
 		}

@@ -1,0 +1,243 @@
+package tasks
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// paneBuffer bounds how far a pane (the supervisor's own, or a viewer's)
+// may fall behind the task's output before the oldest unshown bytes are
+// dropped: the task never waits for a pane.
+const paneBuffer = 256 << 10
+
+// recentSize is how much recent output a viewer that connects is shown
+// before the live output.
+const recentSize = 32 << 10
+
+// paneSink copies the task's output to one pane through a bounded ring
+// buffer: push never blocks, and when the pane falls more than
+// paneBuffer behind, the oldest unshown bytes are dropped. The pane is
+// then told, once it has caught up, how much it did not show (the log
+// has all of it) and resumes at the start of a line.
+type paneSink struct {
+	w    io.Writer
+	name string // the task's name, for the note
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	ring    []byte
+	head    int // index of the oldest unshown byte
+	n       int // unshown bytes in ring
+	dropped int64
+	// skipLine says the pane resumes after the next line break (bytes
+	// before it were cut by a drop).
+	skipLine bool
+	closed   bool
+	dead     bool // a write to the pane failed: it is gone
+	done     chan struct{}
+}
+
+// newPaneSink starts copying to w (a pane's terminal, in raw mode).
+func newPaneSink(w io.Writer, name string) *paneSink {
+	s := &paneSink{w: w, name: name, ring: make([]byte, paneBuffer), done: make(chan struct{})}
+	s.cond = sync.NewCond(&s.mu)
+	go s.run()
+	return s
+}
+
+// push queues p for the pane, dropping the oldest unshown bytes when the
+// ring is full.
+func (s *paneSink) push(p []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead || s.closed {
+		return
+	}
+	if len(p) >= len(s.ring) {
+		s.dropped += int64(s.n + len(p) - len(s.ring))
+		p = p[len(p)-len(s.ring):]
+		s.head, s.n = 0, 0
+		s.skipLine = true
+	} else if over := s.n + len(p) - len(s.ring); over > 0 {
+		s.head = (s.head + over) % len(s.ring)
+		s.n -= over
+		s.dropped += int64(over)
+		s.skipLine = true
+	}
+	tail := (s.head + s.n) % len(s.ring)
+	c := copy(s.ring[tail:], p)
+	copy(s.ring, p[c:])
+	s.n += len(p)
+	s.cond.Signal()
+}
+
+// close lets the sink write what is queued (the trailer) and stop; it
+// waits until that is written, the pane has gone, or wait has passed
+// (a pane that does not take output: its tmux server is stopped).
+func (s *paneSink) close(wait time.Duration) {
+	s.mu.Lock()
+	s.closed = true
+	s.cond.Signal()
+	s.mu.Unlock()
+	select {
+	case <-s.done:
+	case <-time.After(wait):
+	}
+}
+
+// closeNow stops the sink without writing what is left.
+func (s *paneSink) closeNow() {
+	s.mu.Lock()
+	s.closed, s.n = true, 0
+	s.cond.Signal()
+	s.mu.Unlock()
+}
+
+// gone reports whether a write to the pane failed.
+func (s *paneSink) gone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dead
+}
+
+func (s *paneSink) run() {
+	defer close(s.done)
+	buf := make([]byte, 32<<10)
+	for {
+		s.mu.Lock()
+		for s.n == 0 && !s.closed {
+			s.cond.Wait()
+		}
+		if s.n == 0 && s.closed {
+			s.mu.Unlock()
+			return
+		}
+		if s.skipLine {
+			// Resume after a line break: a drop cut the line before it.
+			for s.n > 0 && s.ring[s.head] != '\n' {
+				s.head = (s.head + 1) % len(s.ring)
+				s.n--
+				s.dropped++
+			}
+			if s.n == 0 {
+				s.mu.Unlock()
+				continue
+			}
+			s.head = (s.head + 1) % len(s.ring)
+			s.n--
+			s.dropped++
+			s.skipLine = false
+		}
+		k := min(s.n, len(buf))
+		c := copy(buf, s.ring[s.head:min(s.head+k, len(s.ring))])
+		copy(buf[c:k], s.ring)
+		s.head = (s.head + k) % len(s.ring)
+		s.n -= k
+		s.mu.Unlock()
+		if _, err := s.w.Write(buf[:k]); err != nil {
+			s.mu.Lock()
+			s.dead, s.n = true, 0
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+		caughtUp := s.n == 0 && s.dropped > 0 && !s.skipLine
+		dropped := s.dropped
+		if caughtUp {
+			s.dropped = 0
+		}
+		s.mu.Unlock()
+		if caughtUp {
+			msg := fmt.Sprintf("\r\n[bgmux] %s not shown here; all of it is in: bgmux logs %s\r\n", humanBytes(dropped), s.name)
+			if _, err := io.WriteString(s.w, msg); err != nil {
+				s.mu.Lock()
+				s.dead = true
+				s.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+// humanBytes is n as a size a person reads at a glance: 812 B, 12.3 kB,
+// 4.5 MB.
+func humanBytes(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+}
+
+// fanout hands each chunk of the task's output to the panes showing it
+// and keeps the most recent output for a viewer that connects.
+type fanout struct {
+	mu     sync.Mutex
+	sinks  map[*paneSink]bool
+	recent []byte // the last recentSize bytes of output, at most
+}
+
+func newFanout() *fanout { return &fanout{sinks: map[*paneSink]bool{}} }
+
+// write gives p to every pane and to the recent output.
+func (f *fanout) write(p []byte) {
+	f.mu.Lock()
+	for s := range f.sinks {
+		s.push(p)
+	}
+	if len(p) >= recentSize {
+		f.recent = append(f.recent[:0], p[len(p)-recentSize:]...)
+	} else {
+		if over := len(f.recent) + len(p) - recentSize; over > 0 {
+			f.recent = append(f.recent[:0], f.recent[over:]...)
+		}
+		f.recent = append(f.recent, p...)
+	}
+	f.mu.Unlock()
+}
+
+// add attaches s; with replay, s first gets the recent output (from a
+// line start), so that nothing between the two is missed or repeated.
+func (f *fanout) add(s *paneSink, replay bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if replay && len(f.recent) > 0 {
+		r := f.recent
+		if len(r) == recentSize {
+			for i, b := range r {
+				if b == '\n' {
+					r = r[i+1:]
+					break
+				}
+			}
+		}
+		s.push(r)
+	}
+	f.sinks[s] = true
+}
+
+// remove detaches s.
+func (f *fanout) remove(s *paneSink) {
+	f.mu.Lock()
+	delete(f.sinks, s)
+	f.mu.Unlock()
+}
+
+// each calls fn for every attached pane.
+func (f *fanout) each(fn func(*paneSink)) {
+	f.mu.Lock()
+	list := make([]*paneSink, 0, len(f.sinks))
+	for s := range f.sinks {
+		list = append(list, s)
+	}
+	f.mu.Unlock()
+	for _, s := range list {
+		fn(s)
+	}
+}

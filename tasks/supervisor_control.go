@@ -1,0 +1,157 @@
+package tasks
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// restartAsk is a restart asked through the control socket: the main
+// loop ends the run (TERM, then KILL after grace) and starts the next,
+// then answers with the run it started.
+type restartAsk struct {
+	grace time.Duration
+	reply chan ctlReply
+}
+
+// serveControl opens the control socket and answers on it until the
+// supervisor ends (closeControl).
+func (s *supervisor) serveControl() {
+	path := s.store.Path(s.spec.ID, ControlFile)
+	l, err := listenControl(path)
+	if err != nil {
+		supErrorf("[bgmux] cannot open the control socket (restart will use a new window, and the task cannot be shown again once its window is gone): %v\n", err)
+		return
+	}
+	s.ctl = l
+	s.ctlPath = path
+	go func() {
+		for {
+			c, err := l.AcceptUnix()
+			if err != nil {
+				return
+			}
+			go s.serveConn(c)
+		}
+	}()
+}
+
+// closeControl stops answering: restarts asked from now on are told the
+// supervisor is ending. It returns a restart asked before that, if any,
+// which the caller must carry out.
+func (s *supervisor) closeControl() *restartAsk {
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	select {
+	case ask := <-s.restarts:
+		return ask
+	default:
+	}
+	s.ending = true
+	if s.ctl != nil {
+		s.ctl.Close()
+		os.Remove(s.ctlPath)
+	}
+	return nil
+}
+
+func (s *supervisor) serveConn(c *net.UnixConn) {
+	defer c.Close()
+	if !sameUser(c) {
+		return
+	}
+	r := bufio.NewReaderSize(c, 4096)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	req, ok := readRequest(r)
+	if !ok {
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	switch req.Op {
+	case "input":
+		s.input(req.Data)
+		writeLine(c, ctlReply{OK: true})
+	case "size":
+		s.resize(&pty.Winsize{Rows: req.Rows, Cols: req.Cols})
+		writeLine(c, ctlReply{OK: true})
+	case "restart":
+		ask := &restartAsk{grace: time.Duration(req.GraceMS) * time.Millisecond, reply: make(chan ctlReply, 1)}
+		s.ctlMu.Lock()
+		if s.ending {
+			s.ctlMu.Unlock()
+			writeLine(c, ctlReply{Ending: true, Error: "the supervisor is ending"})
+			return
+		}
+		select {
+		case s.restarts <- ask:
+		default:
+			// One is under way: this one is answered by it.
+			s.ctlMu.Unlock()
+			writeLine(c, ctlReply{Error: "busy"})
+			return
+		}
+		s.ctlMu.Unlock()
+		writeLine(c, <-ask.reply)
+	case "view":
+		s.serveViewer(c, r, req)
+	default:
+		writeLine(c, ctlReply{Error: "unknown op " + req.Op})
+	}
+}
+
+// serveViewer shows the task's recent and then live output on c and
+// takes the viewer's input and size until it goes away or the
+// supervisor ends.
+func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req ctlRequest) {
+	if writeLine(c, ctlReply{OK: true}) != nil {
+		return
+	}
+	if req.Rows > 0 && req.Cols > 0 {
+		s.resize(&pty.Winsize{Rows: req.Rows, Cols: req.Cols})
+	}
+	sink := newPaneSink(c, s.spec.Name)
+	s.fan.add(sink, true)
+	defer func() {
+		s.fan.remove(sink)
+		sink.closeNow()
+	}()
+	for {
+		req, ok := readRequest(r)
+		if !ok {
+			return
+		}
+		switch req.Op {
+		case "input":
+			s.input(req.Data)
+		case "size":
+			s.resize(&pty.Winsize{Rows: req.Rows, Cols: req.Cols})
+		}
+	}
+}
+
+// readRequest reads one request line (at most 1 MiB).
+func readRequest(r *bufio.Reader) (ctlRequest, bool) {
+	var line []byte
+	for {
+		part, more, err := r.ReadLine()
+		if err != nil {
+			return ctlRequest{}, false
+		}
+		line = append(line, part...)
+		if len(line) > 1<<20 {
+			return ctlRequest{}, false
+		}
+		if !more {
+			break
+		}
+	}
+	var req ctlRequest
+	if json.Unmarshal(line, &req) != nil {
+		return ctlRequest{}, false
+	}
+	return req, true
+}

@@ -1,0 +1,94 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bgmux/bgmux/tmuxctl"
+)
+
+// A task outlives its window: when the tmux server goes away (killed,
+// crashed) or the window is closed by hand, the supervisor goes on
+// running the task. Such a task is given a window again by attach,
+// restore and the next start in its group: a window running the viewer
+// (View), which shows the task's output by way of its supervisor.
+
+// windowless reports whether live task t has no window on this manager's
+// server: panes is the server's pane listing (nil when the server is not
+// running).
+func (m *Manager) windowless(t *Task, panes []tmuxctl.Pane) bool {
+	if !t.supervisorAlive() {
+		return false
+	}
+	if t.window == nil || t.window.Socket != m.Tmux.Socket {
+		return t.window == nil || t.spec.Socket == m.Tmux.Socket
+	}
+	for _, p := range panes {
+		if p.Pane == t.window.Pane && p.TaskID == t.ID && !p.Dead {
+			return false
+		}
+	}
+	return true
+}
+
+// giveWindow opens a viewer window for live task t in its group's
+// session and records it as the task's window.
+func (m *Manager) giveWindow(ctx context.Context, t *Task) error {
+	exe, err := m.Store.supervisorBinary(m.Exe)
+	if err != nil {
+		return wrap(err, "show %s: prepare the bgmux binary", t.ID)
+	}
+	win, err := m.Tmux.NewWindow(ctx, tmuxctl.WindowSpec{
+		Session:  t.spec.Group,
+		Name:     t.spec.Name,
+		TempName: t.ID + "-view",
+		Cwd:      t.spec.Cwd,
+		Argv:     []string{exe, ViewCommand, "--state-dir", m.Store.Dir, t.ID},
+		Options:  map[string]string{tmuxctl.TaskOption: t.ID, tmuxctl.StateOption: "running"},
+	})
+	if err != nil {
+		return tmuxErr(err, "show "+t.Name+": create window")
+	}
+	rec := WindowRecord{
+		Socket: m.Tmux.Socket, Session: t.spec.Group, SessionID: win.SessionID,
+		Window: win.Window, Pane: win.Pane, PanePID: win.PanePID,
+		PaneStart: procStart(win.PanePID), BootID: BootID(), Viewer: true,
+	}
+	if err := m.Store.withRecordLock(t.ID, func() error { return writeJSON(m.Store.Path(t.ID, WindowFile), rec) }); err != nil {
+		return wrap(m.Store.unwritable(err), "show %s: record window", t.ID)
+	}
+	t.window = &rec
+	t.fillTmux()
+	return nil
+}
+
+// showWindowless gives every live task of group that has no window on
+// this server a window again (best effort: the caller goes on either
+// way); panes is the server's pane listing.
+func (m *Manager) showWindowless(ctx context.Context, group string, panes []tmuxctl.Pane) {
+	ids, err := m.Store.IDs()
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		t, err := m.Store.load(id)
+		if err != nil || t.spec.Group != group || !m.windowless(t, panes) {
+			continue
+		}
+		m.giveWindow(ctx, t)
+	}
+}
+
+// controlAsk sends req to live task t's supervisor and returns its
+// answer; errNoControl when no supervisor answers.
+func (m *Manager) controlAsk(t *Task, req ctlRequest, timeout time.Duration) (ctlReply, error) {
+	if !t.supervisorAlive() {
+		return ctlReply{}, errNoControl
+	}
+	rep, err := controlCall(m.Store.Path(t.ID, ControlFile), req, timeout)
+	if err != nil && !errors.Is(err, errNoControl) {
+		return rep, err
+	}
+	return rep, err
+}
