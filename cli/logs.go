@@ -24,7 +24,7 @@ func logsCommand(stdio IO) *ucli.Command {
 		Description: "Without flags: the whole log, each line as a person saw it last (escape sequences removed,\n" +
 			"carriage-return overwrites resolved). --new: only what this reader has not read yet.\n" +
 			"--json: one document with the lines and end_offset, to pass back as --since-offset.\n" +
-			"--follow --json: one JSON object per line ({\"line\",\"offset\"}), then {\"end\":true,\"exit_status\",\"end_offset\",\"task\"}.",
+			"--follow --json: one JSON object per line ({\"line\",\"offset\"}; {\"skipped\",\"dropped\"} when rotation lost output), then {\"end\":true,\"exit_status\",\"end_offset\",\"task\"}.",
 		ArgsUsage: "TASK",
 		Flags: []ucli.Flag{
 			&ucli.IntFlag{Name: "tail", Usage: "only the last N lines"},

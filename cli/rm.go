@@ -68,12 +68,12 @@ func pruneCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return partlyRemoved(stdio, c.Bool("json"), err)
 			}
-			if dry {
-				return printWouldRemove(stdio, c.Bool("json"), ts)
-			}
 			if len(ts) == 0 && !c.Bool("json") {
 				fmt.Fprintln(stdio.Out, "nothing to prune: no finished task"+pruneScope(c, m, older.d))
 				return nil
+			}
+			if dry {
+				return printWouldRemove(stdio, c.Bool("json"), ts)
 			}
 			return printRemoved(stdio, c.Bool("json"), ts)
 		},
@@ -112,9 +112,6 @@ func printWouldRemove(stdio IO, asJSON bool, ts []*tasks.Task) error {
 			ts = []*tasks.Task{}
 		}
 		return writeJSON(stdio.Out, map[string]any{"would_remove": ts})
-	}
-	if len(ts) == 0 {
-		fmt.Fprintln(stdio.Out, "nothing to prune")
 	}
 	for _, t := range ts {
 		fmt.Fprintf(stdio.Out, "would remove %s (%s, %s)\n", t.ID, t.Name, stateText(t))

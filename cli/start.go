@@ -9,13 +9,6 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-// startResult is start --json's answer: the task object and whether
-// --reuse gave back a live task instead of starting one.
-type startResult struct {
-	*tasks.Task
-	Reused bool `json:"reused"`
-}
-
 func startCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:      "start",
@@ -81,7 +74,7 @@ func startCommand(stdio IO) *ucli.Command {
 				return wait.startAndWait(c, stdio, m, t)
 			}
 			if c.Bool("json") {
-				return writeJSON(stdio.Out, startResult{Task: t, Reused: t.Reused()})
+				return writeJSON(stdio.Out, t.Report())
 			}
 			fmt.Fprintln(stdio.Out, t.ID)
 			if t.Reused() {

@@ -240,7 +240,13 @@ func (s *waitSpec) message(res *tasks.WaitResult) string {
 	case res.Matched:
 		return ""
 	case res.TimedOut && s.re != nil:
-		return fmt.Sprintf("timed out after %s: no output line of %s matched /%s/; the task is %s", s.timeout, who, s.pattern, t.State)
+		msg := fmt.Sprintf("timed out after %s: no output line of %s matched /%s/; the task is %s", s.timeout, who, s.pattern, t.State)
+		if s.from > 0 {
+			// Only output from s.from on counted (send's answer, --new):
+			// a plain wait --for would match older lines.
+			msg += fmt.Sprintf("; to keep waiting for a line from there on: bgmux wait %s --for %s --since-offset %d", t.ID, quoteWord(s.pattern), s.from)
+		}
+		return msg
 	case res.TimedOut:
 		return fmt.Sprintf("timed out after %s; %s is %s", s.timeout, who, t.State)
 	case s.re != nil:

@@ -113,6 +113,7 @@ var mcpWording = strings.NewReplacer(
 	"see bgmux list", "see list_tasks",
 	"pass --force", "pass force=true",
 	"pass --reuse", "pass reuse=true",
+	"--reuse", "reuse",
 	"--max-restarts", "max_restarts",
 	"another --name", "another name",
 	"--reader", "reader",

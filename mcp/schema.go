@@ -17,7 +17,7 @@ var taskFieldDocs = map[string]string{
 	"id":              "The task's id (bg-...): pass it as task to the other tools.",
 	"name":            "The task's name, unique among the group's live tasks.",
 	"group":           "The task's group: the tmux session its window is in.",
-	"state":           "starting, running, exited (see exit_code), killed (see signal) or lost (its supervisor vanished without recording an exit: tmux server killed, host rebooted).",
+	"state":           "starting (its start is under way), running, exited (see exit_code), killed (see signal) or lost (its supervisor vanished without recording an exit: tmux server killed, host rebooted).",
 	"exit_code":       "The exit code of the last run when state is exited; null otherwise.",
 	"signal":          "The signal that ended the last run when state is killed (e.g. SIGTERM); null otherwise.",
 	"pid":             "The process id of the task's command (also its process group).",
@@ -29,6 +29,9 @@ var taskFieldDocs = map[string]string{
 	"runs":            "How many times the command has been run (restart_task and restart policies add runs).",
 	"restarts":        "Automatic restarts by the restart policy.",
 	"next_restart_at": "When the restart policy runs the command again; null when no restart is pending.",
+	"max_restarts":    "The restart policy's bound on automatic restarts; null when there is none.",
+	"gave_up":         "true when the restart policy stopped restarting after max_restarts restarts.",
+	"lost_reason":     "Why the task is lost, as far as bgmux can tell (e.g. \"supervisor gone\", \"host rebooted\", \"tmux server gone\"); null unless state is lost.",
 	"history":         "How the earlier runs ended, oldest first ([] when there were none): run, exit_code, signal, started_at, ended_at, error, lost_reason.",
 	"created_at":      "When the task was created (RFC 3339).",
 	"started_at":      "When the current or last run started.",
@@ -121,14 +124,24 @@ func outputSchema[T any]() *jsonschema.Schema {
 	return s
 }
 
+// startReportSchema is the schema of tasks.StartReport: the task object
+// and reused.
+func startReportSchema() *jsonschema.Schema {
+	s := taskSchema()
+	s.Properties["reused"] = &jsonschema.Schema{Type: "boolean",
+		Description: "true when reuse gave back the live task of that name (it runs the same command) instead of starting one."}
+	s.Required = append(s.Required, "reused")
+	return s
+}
+
 // startSchema is start_task's output schema: the task object, or with
 // wait_for the wait result (as bgmux start --json and start --wait-for
 // --json print).
 func startSchema() *jsonschema.Schema {
 	return &jsonschema.Schema{
 		Type:        "object",
-		Description: "The task object; with wait_for, the wait result whose task is the new task.",
-		AnyOf:       []*jsonschema.Schema{outputSchema[tasks.Task](), outputSchema[WaitResult]()},
+		Description: "The task object and reused; with wait_for, the wait result whose task is the new task.",
+		AnyOf:       []*jsonschema.Schema{startReportSchema(), outputSchema[WaitResult]()},
 	}
 }
 

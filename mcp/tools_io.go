@@ -263,7 +263,13 @@ func (w *waitArgs) reply(res *tasks.WaitResult, v *WaitResult) *reply {
 		r.summary += "."
 	case res.TimedOut && w.re != nil:
 		r.failed = true
-		r.summary = fmt.Sprintf("Timed out after %s: no output line of %s matched /%s/; the task is %s. Call wait_task again to keep waiting (earlier lines still count), pass a larger timeout_s, or look at its output with read_output.", w.timeout, who, w.pattern, t.State)
+		again := "Call wait_task again to keep waiting (earlier lines still count)"
+		if w.from > 0 {
+			// Only output from w.from on counted (send_input's wait_for,
+			// new, since_offset): a plain wait_task would match older lines.
+			again = fmt.Sprintf("To keep waiting, call wait_task with for and since_offset=%d (only lines from there on count, as in this wait)", w.from)
+		}
+		r.summary = fmt.Sprintf("Timed out after %s: no output line of %s matched /%s/; the task is %s. %s, pass a larger timeout_s, or look at its output with read_output.", w.timeout, who, w.pattern, t.State, again)
 	case res.TimedOut:
 		r.failed = true
 		r.summary = fmt.Sprintf("Timed out after %s; %s is still %s. Call wait_task again to keep waiting, or pass a larger timeout_s.", w.timeout, who, t.State)

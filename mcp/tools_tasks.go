@@ -94,7 +94,7 @@ func (s *Server) startTask(c *call, in StartInput) (*reply, error) {
 	if st.w == nil {
 		return &reply{
 			summary: st.words + describe(st.t) + ". " + attach(st.t) + ". Wait for it with wait_task (not sleep); read its output with read_output new=true.",
-			value:   st.t,
+			value:   st.t.Report(),
 		}, nil
 	}
 	return st.wait(c, st.w.timeout)
@@ -217,7 +217,11 @@ func (s *Server) listTasks(c *call, in ListInput) (*reply, error) {
 	if ts == nil {
 		ts = []*tasks.Task{}
 	}
-	return &reply{summary: b.String(), value: &TaskList{Tasks: ts, Warnings: c.m.Store.Warnings}}, nil
+	warnings := c.m.Store.Warnings
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return &reply{summary: b.String(), value: &TaskList{Tasks: ts, Warnings: warnings}}, nil
 }
 
 func (s *Server) stopTask(c *call, in StopInput) (*reply, error) {

@@ -115,8 +115,9 @@ func (c *Command) UnmarshalJSON(b []byte) error {
 type TaskList struct {
 	Tasks []*tasks.Task `json:"tasks"`
 	// Warnings are problems met while reading the state directory, such
-	// as a task whose files are corrupt (it is left out of Tasks).
-	Warnings []string `json:"warnings,omitempty"`
+	// as a task whose files are corrupt (it is left out of Tasks); []
+	// when there were none.
+	Warnings []string `json:"warnings"`
 }
 
 // WaitResult is the result of wait_task and of start_task with wait_for:

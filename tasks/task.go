@@ -139,6 +139,17 @@ func (t *Task) Spec() *Spec { return t.spec }
 // instead of starting a new one.
 func (t *Task) Reused() bool { return t.reused }
 
+// StartReport is the answer of start (bgmux start --json, start_task
+// without wait_for): the task object and whether --reuse gave back a
+// live task instead of starting one.
+type StartReport struct {
+	*Task
+	Reused bool `json:"reused"`
+}
+
+// Report is t as start reports it.
+func (t *Task) Report() *StartReport { return &StartReport{Task: t, Reused: t.reused} }
+
 // ExitStatus is the shell-style status of the current run once it is
 // over, as wait reports it: the exit code, 128+n for signal n, 1 for a
 // lost task; 0 while the run goes on.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -34,7 +35,7 @@ var jsonSchemas = map[string]map[string]string{
 	"wait_result": {
 		"matched": "bool", "timeout": "bool", "ended": "bool", "exit_status": "int?",
 		"line": "string?", "offset": "int?", "groups": "[]string", "elapsed": "number",
-		"tail": "[]string", "task": "task",
+		"tail": "[]string", "task": "task?", // null only for wait --any that timed out
 	},
 	"logs_result": {
 		"id": "string", "log_path": "string", "size": "int", "start_offset": "int", "end_offset": "int",
@@ -238,7 +239,24 @@ func TestTrapJSONContract(t *testing.T) {
 	c.run(124, args("wait", "--json", "--for", "never-printed", "--timeout", "300ms", "srv"), "wait_result")
 	c.run(0, args("send", "--json", "srv", "hello"), "send_result")
 	c.run(124, args("send", "--json", "--wait-for", "never-printed", "--timeout", "300ms", "srv", "again"), "wait_result")
+	c.run(0, args("send", "--json", "--wait-for", "typed-now", "--timeout", "20s", "srv", "typed-now"), "wait_result")
 	c.run(0, args("screen", "--json", "srv"), "screen_result")
+	// logs with --grep (offsets), --new (reader), --since (since_exact).
+	c.run(0, args("logs", "--json", "--grep", "listening", "srv"), "logs_result")
+	c.run(0, args("logs", "--json", "--new", "srv"), "logs_result")
+	c.run(0, args("logs", "--json", "--since", "1h", "srv"), "logs_result")
+	// stop of several: an array; wait --any that times out.
+	e.start("--name", "p1", "--", "sleep", "600")
+	e.start("--name", "p2", "--", "sleep", "600")
+	c.run(124, args("wait", "--any", "--json", "--timeout", "300ms", "p1", "p2"), "wait_result")
+	c.run(0, args("stop", "--json", "p1", "p2"), "[]task")
+	// A lost task: restore reports it with its task.
+	victim := e.start("--name", "victim", "--", "sleep", "600")
+	sup := lpReadRun(t, e, victim.ID).SupervisorPID
+	lpKill(t, sup, syscall.SIGKILL)
+	poll(20e9, func() bool { return !pidAlive(sup) })
+	c.run(0, args("restore", "--json"), "restore_result")
+	c.run(0, args("rm", "--json", "victim"), "removed")
 	c.run(0, args("attach", "--print", "--json", "srv"), "attach_plan")
 	// start --wait-for: timeout (with tail) and an early exit.
 	c.run(124, args("start", "--json", "--name", "slow", "--wait-for", "never", "--timeout", "300ms", "--",

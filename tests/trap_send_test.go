@@ -23,3 +23,29 @@ func TestTrapSendKeysFollowText(t *testing.T) {
 		t.Fatalf("send rawin cd --key Tab --key Enter typed %q, want 63 64 09 0d", got)
 	}
 }
+
+// TestTrapSendTimeoutSaysSinceOffset: a send --wait-for that timed out
+// says how to keep waiting for the answer without matching older output
+// (wait --since-offset with the log's end when the text was sent), and
+// that command does not return the stale line.
+func TestTrapSendTimeoutSaysSinceOffset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.start("--name", "q", "--wait-for", "^42$", "--timeout", "20s", "--", "sh", "-c", "echo 42; while read l; do echo got; done")
+	r := e.run("send", "q", "x", "--wait-for", "^42$", "--timeout", "500ms")
+	if r.Code != 124 {
+		t.Fatalf("send --wait-for of a line that never comes: exit %d\n%s", r.Code, r.Err)
+	}
+	i := strings.Index(r.Err, "bgmux wait ")
+	if i < 0 || !strings.Contains(r.Err, "--since-offset ") {
+		t.Fatalf("the timeout does not say how to keep waiting for output after the send:\n%s", r.Err)
+	}
+	cmd := strings.Fields(strings.TrimSpace(r.Err[i:]))
+	if len(cmd) != 7 || cmd[4] != "'^42$'" {
+		t.Fatalf("suggested command %q", cmd)
+	}
+	cmd[4] = "^42$"
+	if r := e.run(append(cmd[1:], "--timeout", "500ms")...); r.Code != 124 {
+		t.Fatalf("the suggested %q matched output from before the send: exit %d\n%s", cmd, r.Code, r.Out)
+	}
+}

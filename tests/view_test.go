@@ -114,8 +114,12 @@ func TestViewEmptyAnswers(t *testing.T) {
 		t.Fatalf("list --json: %q, want []", out)
 	}
 	out = e.must("prune")
-	if !strings.Contains(out, "nothing to prune") {
-		t.Fatalf("prune that removes nothing: %q, want it to say so", out)
+	wantPrune := "nothing to prune: no finished task in group " + e.Group
+	if strings.TrimSpace(out) != wantPrune {
+		t.Fatalf("prune that removes nothing: %q, want %q", out, wantPrune)
+	}
+	if out := e.must("prune", "--dry-run"); strings.TrimSpace(out) != wantPrune {
+		t.Fatalf("prune --dry-run that would remove nothing: %q, want %q", out, wantPrune)
 	}
 	if out := strings.TrimSpace(e.must("prune", "--json")); out != `{"removed":[]}` {
 		t.Fatalf("prune --json: %q", out)
