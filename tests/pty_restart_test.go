@@ -65,13 +65,13 @@ func TestPtyConcurrentRestarts(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res[i] = edgeRunBin(e, e.Dir, "restart", "--json", tk.ID)
+				res[i], _ = auditRunWithin(e, time.Minute, "restart", "--json", tk.ID)
 			}()
 		}
 		wg.Wait()
 		for i, r := range res {
 			if r.Code != 0 {
-				t.Fatalf("trial %d: restart %d of 5: exit %d\nstdout: %s\nstderr: %s", trial, i, r.Code, r.Out, r.Err)
+				t.Fatalf("trial %d: restart %d of 5: exit %d (-1: still running after a minute)\nstdout: %s\nstderr: %s", trial, i, r.Code, r.Out, r.Err)
 			}
 		}
 		var run ptyRun

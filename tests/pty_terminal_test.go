@@ -188,3 +188,30 @@ func TestPtyCtrlKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestPtyFullScreenVim: vim shows a file and jumps to its end in the
+// task's window; after the window was killed and attach gave back a new
+// one, keys typed there move vim back to the top and quit it.
+func TestPtyFullScreenVim(t *testing.T) {
+	e := newEnv(t)
+	if err := os.WriteFile(filepath.Join(e.Dir, "nums.txt"), []byte(strings.Join(ptyLines(1, 100), "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tk := e.start("--name", "vim", "--", "vim", "-u", "NONE", "-N", "-n", "-i", "NONE", "nums.txt")
+	ptyWaitScreen(t, e, tk.ID, "vim's first screen", func(l []string) bool { return ptyHas(l, ptyLines(1, 20)...) })
+	ptyKeys(t, e, tk.Tmux.Pane, "G")
+	ptyWaitScreen(t, e, tk.ID, "the end of the file", func(l []string) bool {
+		return ptyHas(l, ptyLines(85, 100)...) && ptyHasNone(l, "line 1")
+	})
+	win := ptyReconnect(t, e, tk.ID, tk.Tmux.Window)
+	ptyKeys(t, e, win, "g", "g")
+	ptyWaitScreen(t, e, tk.ID, "the top of the file in the new window", func(l []string) bool {
+		return ptyHas(l, ptyLines(1, 20)...) && ptyHasNone(l, "line 100")
+	})
+	ptyKeys(t, e, win, "-l", ":q!")
+	ptyKeys(t, e, win, "Enter")
+	st := e.waitFinished(tk.ID)
+	if st.State != "exited" || st.ExitCode == nil || *st.ExitCode != 0 {
+		t.Fatalf("after :q! vim ended as %s, want exited 0", ptyDesc(st))
+	}
+}
