@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/GianlucaP106/gotmux v0.5.0
 	github.com/charmbracelet/x/ansi v0.11.9
+	github.com/creack/pty v1.1.24
 	github.com/fatih/color v1.19.0
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/google/jsonschema-go v0.4.3

@@ -3,7 +3,12 @@
 //
 // Run it from the repository root:
 //
-//	go run ./bench [-quick]
+//	go run ./bench [-quick] [-only SECTIONS] [-lines N] [-stop-limit D] [-o FILE]
+//
+// -only runs some sections (comma-separated): status, start, output,
+// exact, survival, memory, list, prune, latency. The rows of issue 13
+// alone: -only output,exact,survival,start,memory. A run with -only
+// writes no file unless -o names one.
 //
 // It builds bgmux into a temporary directory, points it at a private tmux
 // socket (bgmux-bench-<hex>) and a temporary state directory, and removes
@@ -44,7 +49,16 @@ type config struct {
 	outReps   int
 	waitReps  int
 	createPar int
+	only      map[string]bool // sections to run; nil runs all
+	stopLimit time.Duration   // bound on the output run with tmux stopped
+	survTasks int
 }
+
+// sections are the parts of a run -only can pick, in the order they run.
+var sections = []string{"status", "start", "output", "exact", "survival", "memory", "list", "prune", "latency"}
+
+// want reports whether the run includes section s.
+func (c config) want(s string) bool { return c.only == nil || c.only[s] }
 
 // env is the private world one run works in.
 type env struct {
@@ -65,15 +79,42 @@ type row struct {
 
 func main() {
 	quick := flag.Bool("quick", false, "small sizes (100 tasks, few repetitions); finishes in under a minute")
+	only := flag.String("only", "", "run only these sections, comma-separated: "+strings.Join(sections, ","))
+	lines := flag.Int("lines", 0, "lines printed by the output runs (seq 1 N); default 13000000, 1000000 with -quick")
+	stopLimit := flag.Duration("stop-limit", 0, "bound on the output run with the tmux server stopped; default 90s, 30s with -quick")
+	out := flag.String("o", "", "file to write the results to (default: BENCHMARKS.md in the module root; none with -only)")
 	flag.Parse()
-	cfg := config{quick: *quick, reps: 20, tasks: 1000, grpTasks: 1000, groups: 50, prune: 100, memTasks: 200, outLines: 13000000, outReps: 2, waitReps: 10, createPar: 4}
+	cfg := config{quick: *quick, reps: 20, tasks: 1000, grpTasks: 1000, groups: 50, prune: 100, memTasks: 200, outLines: 13000000, outReps: 2, waitReps: 10, createPar: 4,
+		stopLimit: 90 * time.Second, survTasks: 20}
 	if cfg.quick {
-		cfg = config{quick: true, reps: 10, tasks: 100, grpTasks: 100, groups: 10, prune: 20, memTasks: 100, outLines: 1000000, outReps: 1, waitReps: 5, createPar: 4}
+		cfg = config{quick: true, reps: 10, tasks: 100, grpTasks: 100, groups: 10, prune: 20, memTasks: 100, outLines: 1000000, outReps: 1, waitReps: 5, createPar: 4,
+			stopLimit: 30 * time.Second, survTasks: 20}
 	}
-	os.Exit(run(cfg))
+	if *lines > 0 {
+		cfg.outLines = *lines
+	}
+	if *stopLimit > 0 {
+		cfg.stopLimit = *stopLimit
+	}
+	if *only != "" {
+		cfg.only = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			s = strings.TrimSpace(s)
+			known := false
+			for _, k := range sections {
+				known = known || k == s
+			}
+			if !known {
+				fmt.Fprintf(os.Stderr, "bench: -only: unknown section %q (known: %s)\n", s, strings.Join(sections, ","))
+				os.Exit(2)
+			}
+			cfg.only[s] = true
+		}
+	}
+	os.Exit(run(cfg, *out))
 }
 
-func run(cfg config) int {
+func run(cfg config, outFile string) int {
 	began := time.Now()
 	modDir, err := moduleDir()
 	if err != nil {
@@ -110,7 +151,14 @@ func run(cfg config) int {
 		fmt.Println(n)
 	}
 	doc := machineHeader(cfg) + "\n" + table + "\n" + notesText(notes)
-	out := filepath.Join(modDir, "BENCHMARKS.md")
+	out := outFile
+	if out == "" {
+		if cfg.only != nil {
+			fmt.Println("(-only: no file written; -o FILE writes one)")
+			return 0
+		}
+		out = filepath.Join(modDir, "BENCHMARKS.md")
+	}
 	if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
@@ -191,11 +239,26 @@ func (e *env) cleanup() {
 		stopRun()
 		inflight.Lock() // every child has been killed and reaped
 		defer inflight.Unlock()
-		sock, _ := exec.Command("tmux", "-L", e.socket, "display-message", "-p", "#{socket_path}").Output()
-		_ = exec.Command("tmux", "-L", e.socket, "kill-server").Run()
-		if p := strings.TrimSpace(string(sock)); p != "" {
-			_ = os.Remove(p)
+		continueStopped()
+		subsMu.Lock()
+		all := append([]*env{e}, subs...)
+		subsMu.Unlock()
+		for _, x := range all {
+			kill := func(args ...string) []byte {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				out, _ := exec.CommandContext(ctx, "tmux", append([]string{"-L", x.socket}, args...)...).Output()
+				return out
+			}
+			sock := kill("display-message", "-p", "#{socket_path}")
+			kill("kill-server")
+			if p := strings.TrimSpace(string(sock)); p != "" {
+				_ = os.Remove(p)
+			}
 		}
+		// Tasks may outlive their tmux server (issue 13): end what is
+		// left of this run by pid.
+		reap(e.root)
 		var err error
 		for i := 0; i < 20; i++ {
 			if err = os.RemoveAll(e.root); err == nil {
@@ -312,226 +375,321 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		return nil, nil, err
 	}
 
+	live := 1
 	// 1. status by id vs display-message.
-	step("status")
-	var stB, stT []time.Duration
-	for i := 0; i < cfg.reps; i++ { // interleaved, so drift hits both
-		d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "status", first); return err })
+	if cfg.want("status") {
+		step("status")
+		var stB, stT []time.Duration
+		for i := 0; i < cfg.reps; i++ { // interleaved, so drift hits both
+			d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "status", first); return err })
+			if err != nil {
+				return nil, nil, err
+			}
+			stB = append(stB, d...)
+			d, err = timeN(1, func(int) error { _, err := e.tmux("display-message", "-p", "#{pid}"); return err })
+			if err != nil {
+				return nil, nil, err
+			}
+			stT = append(stT, d...)
+		}
+		sb, stt := ms(stB), ms(stT)
+		rows = append(rows, row{"`status TASK` (by id) vs `display-message -p '#{pid}'`", sb.fmt("ms"), stt.fmt("ms"),
+			fmt.Sprintf("%.2f", sb.med/stt.med), "ratio <= 1.0", metStr(sb.med/stt.med <= 1.0)})
+		step("start-up profile")
+		prof, err := startupProfile(e, first, cfg.reps)
 		if err != nil {
 			return nil, nil, err
 		}
-		stB = append(stB, d...)
-		d, err = timeN(1, func(int) error { _, err := e.tmux("display-message", "-p", "#{pid}"); return err })
-		if err != nil {
-			return nil, nil, err
-		}
-		stT = append(stT, d...)
+		rows = append(rows, prof...)
 	}
-	sb, stt := ms(stB), ms(stT)
-	rows = append(rows, row{"`status TASK` (by id) vs `display-message -p '#{pid}'`", sb.fmt("ms"), stt.fmt("ms"),
-		fmt.Sprintf("%.2f", sb.med/stt.med), "ratio <= 1.0", metStr(sb.med/stt.med <= 1.0)})
-	step("start-up profile")
-	prof, err := startupProfile(e, first, cfg.reps)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows = append(rows, prof...)
 
 	// 3a. start with ~0 tasks vs new-window.
-	step("start at ~0 tasks")
-	s0B, s0T, s0In, err := startPair(cfg.reps, e, "s0")
-	if err != nil {
-		return nil, nil, err
-	}
-	r0 := s0B.med / s0T.med
-	rows = append(rows, row{"`start -- sleep 100000`, ~0 tasks, vs `new-window -d`", s0B.fmt("ms"), s0T.fmt("ms"),
-		fmt.Sprintf("%.2f", r0), "ratio <= 1.5", metStr(r0 <= 1.5)})
-	rows = append(rows, row{"start profile: its one tmux call (new-window with the task's options and pipe-pane, as timed inside bgmux)", s0In.fmt("ms"), s0T.fmt("ms"),
-		fmt.Sprintf("%.2f", s0In.med/s0T.med), "–", "(explains the start ratio)"})
-	rows = append(rows, row{"start profile: the rest of start (Go start-up, checks, spec written with fsync, window record, run record)", fmt.Sprintf("%.2f ms (medians' difference)", s0B.med-s0In.med), "–", "–", "–", "(explains the start ratio)"})
-
-	// 4. Output volume, before the scale phase: tmux's own handling of
-	// output slows with the number of windows in the server (106 MB took
-	// 5.6 s in a bare server and about 60 s beside 2,000 windows here),
-	// for both sides alike, and the harness must finish in 10 minutes.
-	step("output")
-	outRes, err := outputPair(e, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	ob, ot, got := outRes.bgmux, outRes.bare, outRes.complete
-	ro := ob.med / ot.med
-	rows = append(rows, row{fmt.Sprintf("task printing `seq 1 %d` (%.0f MB) vs same in bare window (wall)", cfg.outLines, float64(outRes.size)/1e6),
-		ob.fmt("s"), ot.fmt("s"), fmt.Sprintf("%.2f", ro), "ratio <= 1.2", metStr(ro <= 1.2)})
-	rows = append(rows, row{"…its log (`logs --raw`) holds every line, in order", fmt.Sprintf("%s of %d runs complete", got, cfg.outReps), "–", "–", "all lines", metStr(got == fmt.Sprintf("%d/%d", cfg.outReps, cfg.outReps))})
-	rows = append(rows, row{"output profile: the same in a bare window with `pipe-pane -O 'cat > /dev/null'` (the floor of capture through pipe-pane)", outRes.piped.fmt("s"), ot.fmt("s"),
-		fmt.Sprintf("%.2f", outRes.piped.med/ot.med), "–", "(explains the output ratio)"})
-	rows = append(rows, row{"output profile: tmux server CPU seconds during the bgmux run / the piped bare run (raw: the bare run)", outRes.cpuBgmux.fmt("s") + " / " + outRes.cpuPiped.fmt("s"), outRes.cpuBare.fmt("s"),
-		fmt.Sprintf("%.2f", outRes.cpuBgmux.med/outRes.cpuBare.med), "–", "(explains the output ratio)"})
-
-	// Fill up to memTasks, sample supervisor memory, then fill up to tasks.
-	live := 1 + cfg.reps
-	step(fmt.Sprintf("creating tasks up to %d", cfg.memTasks))
-	created := time.Now()
-	n, err := createTasks(e, cfg.memTasks-live, cfg.createPar, 0)
-	creating := time.Since(created)
-	live += n
-	if err != nil {
-		return nil, nil, err
-	}
-	step("supervisor memory")
-	mem, count, err := supervisorMemory(e)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows = append(rows, row{fmt.Sprintf("supervisor memory per live supervisor, %d live tasks", count),
-		"RSS " + mem.rss.fmt("MB") + "; PSS " + mem.pss.fmt("MB") + "; private " + mem.uss.fmt("MB"), "–", "–", "RSS <= 5 MB", metStr(mem.rss.med <= 5)})
-
-	step(fmt.Sprintf("%d tasks that finish, for prune", cfg.prune))
-	if err := preparePrune(e, cfg.prune, cfg.createPar); err != nil {
-		return nil, nil, err
-	}
-
-	step(fmt.Sprintf("creating tasks up to %d", cfg.tasks))
-	created = time.Now()
-	n, err = createTasks(e, cfg.tasks-live, cfg.createPar, live)
-	creating += time.Since(created)
-	live += n
-	if err != nil {
-		return nil, nil, err
-	}
-	notes = append(notes, fmt.Sprintf("Creating %d tasks with `bgmux start --name tN -- sleep 100000`, %d at a time, took %v (%.1f ms per task wall).",
-		live-1-cfg.reps, cfg.createPar, creating.Round(time.Millisecond),
-		float64(creating)/float64(time.Millisecond)/float64(live-1-cfg.reps)))
-
-	// 2. list --json at scale vs list-panes -a.
-	step("list")
-	out, _, err := e.bgmux(nil, "list", "--json")
-	if err != nil {
-		return nil, nil, err
-	}
-	var listed []json.RawMessage
-	if err := json.Unmarshal(out, &listed); err != nil {
-		return nil, nil, fmt.Errorf("list --json: %w", err)
-	}
-	var lB, lT []time.Duration
-	for i := 0; i < cfg.reps; i++ {
-		d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "list", "--json"); return err })
+	var s0B, s0T stats
+	if cfg.want("start") {
+		step("start at ~0 tasks")
+		var s0In stats
+		var err error
+		s0B, s0T, s0In, err = startPair(cfg.reps, e, "s0")
 		if err != nil {
 			return nil, nil, err
 		}
-		lB = append(lB, d...)
-		d, err = timeN(1, func(int) error {
-			_, err := e.tmux("list-panes", "-a", "-F", "#{session_name} #{window_id} #{pane_id} #{pane_pid} #{pane_dead} #{@bgmux_id}")
+		live += cfg.reps
+		r0 := s0B.med / s0T.med
+		rows = append(rows, row{"`start -- sleep 100000`, ~0 tasks, vs `new-window -d`", s0B.fmt("ms"), s0T.fmt("ms"),
+			fmt.Sprintf("%.2f", r0), "ratio <= 2.0", metStr(r0 <= 2.0)})
+		rows = append(rows, row{"start profile: its one tmux call (new-window with the task's options and pipe-pane, as timed inside bgmux)", s0In.fmt("ms"), s0T.fmt("ms"),
+			fmt.Sprintf("%.2f", s0In.med/s0T.med), "–", "(explains the start ratio)"})
+		rows = append(rows, row{"start profile: the rest of start (Go start-up, checks, spec written with fsync, window record, run record)", fmt.Sprintf("%.2f ms (medians' difference)", s0B.med-s0In.med), "–", "–", "–", "(explains the start ratio)"})
+		spid, err := e.serverPID()
+		if err != nil {
+			return nil, nil, err
+		}
+		fb, err := forksPerWindow(spid, func() error {
+			_, err := e.start("--name", "forks-probe", "--", "sleep", "100000")
 			return err
 		})
 		if err != nil {
 			return nil, nil, err
 		}
-		lT = append(lT, d...)
+		live++
+		ft, err := forksPerWindow(spid, func() error {
+			_, err := e.tmux("new-window", "-d", "-t", "="+e.raw+":", "sleep", "100000")
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{"start profile: processes the tmux server forked for one new window (its new children, 0.5 s after)", forkStr(fb), forkStr(ft), "–", "1 (issue 13)", metStr(len(fb) == 1)})
 	}
-	lb, lt := ms(lB), ms(lT)
-	rows = append(rows, row{fmt.Sprintf("`list --json`, %d live tasks, vs `list-panes -a -F ...`", len(listed)), lb.fmt("ms"), lt.fmt("ms"),
-		fmt.Sprintf("%.2f", lb.med/lt.med), "bgmux < 100 ms", metStr(lb.med < 100)})
-	_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "list", "--json")
-	if err != nil {
-		return nil, nil, err
+
+	// 4. Output volume, before the scale phase: tmux's own handling of
+	// output slows with the number of windows in the server (106 MB took
+	// 5.6 s in a bare server and about 60 s beside 2,000 windows here),
+	// for both sides alike, and the harness must finish in 10 minutes.
+	if cfg.want("output") {
+		step("output")
+		outRes, err := outputPair(e, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		ob, ot, got := outRes.bgmux, outRes.bare, outRes.complete
+		ro := ob.med / ot.med
+		rows = append(rows, row{fmt.Sprintf("task printing `seq 1 %d` (%.0f MB) vs same in bare window (wall)", cfg.outLines, float64(outRes.size)/1e6),
+			ob.fmt("s"), ot.fmt("s"), fmt.Sprintf("%.2f", ro), "ratio <= 1.1", metStr(ro <= 1.1)})
+		rows = append(rows, row{"…its log (`logs --raw`) holds every line, in order", fmt.Sprintf("%s of %d runs complete", got, cfg.outReps), "–", "–", "all lines", metStr(got == fmt.Sprintf("%d/%d", cfg.outReps, cfg.outReps))})
+		rows = append(rows, row{"output profile: the same in a bare window with `pipe-pane -O 'cat > /dev/null'` (the floor of capture through pipe-pane)", outRes.piped.fmt("s"), ot.fmt("s"),
+			fmt.Sprintf("%.2f", outRes.piped.med/ot.med), "–", "(explains the output ratio)"})
+		rows = append(rows, row{"output profile: tmux server CPU seconds during the bgmux run / the piped bare run (raw: the bare run)", outRes.cpuBgmux.fmt("s") + " / " + outRes.cpuPiped.fmt("s"), outRes.cpuBare.fmt("s"),
+			fmt.Sprintf("%.2f", outRes.cpuBgmux.med/outRes.cpuBare.med), "–", "(explains the output ratio)"})
+
+		step(fmt.Sprintf("output with the tmux server stopped (bounded: %v)", cfg.stopLimit))
+		sr, err := stoppedOutput(e, cfg.outLines, cfg.stopLimit)
+		if err != nil {
+			return nil, nil, err
+		}
+		label := fmt.Sprintf("the same `seq 1 %d` with its tmux server SIGSTOPped right after `start` returned: start → exit (`bgmux wait`) vs the bare window (wall)", cfg.outLines)
+		if sr.blocked != "" {
+			rows = append(rows, row{label, "blocked: " + sr.blocked + "; then " + sr.afterCont, ot.fmt("s"), "–", "ratio <= 1.1", metStr(false)})
+		} else {
+			rs := sr.wall / ot.med
+			rows = append(rows, row{label, fmt.Sprintf("%.2f s", sr.wall), ot.fmt("s"), fmt.Sprintf("%.2f", rs), "ratio <= 1.1", metStr(rs <= 1.1)})
+		}
+		rows = append(rows, row{"…its log (`logs --raw`) holds every line, in order, by the time the task exited with tmux stopped", sr.complete, "–", "–", "all lines", metStr(sr.good)})
+		rows = append(rows, row{"…its supervisor's RSS during that run (largest sample, every 100 ms)", fmt.Sprintf("%.2f MB", sr.rssMax), "–", "–", "RSS <= 5 MB", metStr(sr.rssMax > 0 && sr.rssMax <= 5)})
 	}
-	calls := tmuxCalls(errOut)
-	rows = append(rows, row{"tmux invocations made by one `list --json` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "<= 1", metStr(calls <= 1)})
+
+	if cfg.want("exact") {
+		step("exact: logs --raw vs a terminal")
+		ex, err := exactRows(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, ex...)
+	}
+
+	if cfg.want("survival") {
+		step(fmt.Sprintf("survival: %d tasks, tmux kill-server", cfg.survTasks))
+		sv, err := survivalRows(e, cfg.survTasks)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, sv...)
+	}
+
+	// Fill up to memTasks, sample supervisor memory, then fill up to tasks.
+	scale := cfg.want("start") || cfg.want("list") || cfg.want("prune")
+	var creating time.Duration
+	createdN := 0
+	if cfg.want("memory") || scale {
+		step(fmt.Sprintf("creating tasks up to %d", cfg.memTasks))
+		created := time.Now()
+		n, err := createTasks(e, cfg.memTasks-live, cfg.createPar, 0)
+		creating = time.Since(created)
+		live += n
+		createdN += n
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.want("memory") {
+		step("supervisor memory")
+		mem, count, err := supervisorMemory(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{fmt.Sprintf("supervisor memory per live supervisor, %d live tasks", count),
+			"RSS " + mem.rss.fmt("MB") + "; PSS " + mem.pss.fmt("MB") + "; private " + mem.uss.fmt("MB"), "–", "–", "RSS <= 5 MB", metStr(mem.rss.med <= 5)})
+	}
+
+	if cfg.want("prune") {
+		step(fmt.Sprintf("%d tasks that finish, for prune", cfg.prune))
+		if err := preparePrune(e, cfg.prune, cfg.createPar); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	if scale {
+		step(fmt.Sprintf("creating tasks up to %d", cfg.tasks))
+		created := time.Now()
+		n, err := createTasks(e, cfg.tasks-live, cfg.createPar, live)
+		creating += time.Since(created)
+		live += n
+		createdN += n
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if createdN > 0 {
+		notes = append(notes, fmt.Sprintf("Creating %d tasks with `bgmux start --name tN -- sleep 100000`, %d at a time, took %v (%.1f ms per task wall).",
+			createdN, cfg.createPar, creating.Round(time.Millisecond), float64(creating)/float64(time.Millisecond)/float64(createdN)))
+	}
+
+	// 2. list --json at scale vs list-panes -a.
+	var lt stats
+	if cfg.want("list") {
+		step("list")
+		out, _, err := e.bgmux(nil, "list", "--json")
+		if err != nil {
+			return nil, nil, err
+		}
+		var listed []json.RawMessage
+		if err := json.Unmarshal(out, &listed); err != nil {
+			return nil, nil, fmt.Errorf("list --json: %w", err)
+		}
+		var lB, lT []time.Duration
+		for i := 0; i < cfg.reps; i++ {
+			d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "list", "--json"); return err })
+			if err != nil {
+				return nil, nil, err
+			}
+			lB = append(lB, d...)
+			d, err = timeN(1, func(int) error {
+				_, err := e.tmux("list-panes", "-a", "-F", "#{session_name} #{window_id} #{pane_id} #{pane_pid} #{pane_dead} #{@bgmux_id}")
+				return err
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+			lT = append(lT, d...)
+		}
+		var lb stats
+		lb, lt = ms(lB), ms(lT)
+		rows = append(rows, row{fmt.Sprintf("`list --json`, %d live tasks, vs `list-panes -a -F ...`", len(listed)), lb.fmt("ms"), lt.fmt("ms"),
+			fmt.Sprintf("%.2f", lb.med/lt.med), "bgmux < 100 ms", metStr(lb.med < 100)})
+		_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "list", "--json")
+		if err != nil {
+			return nil, nil, err
+		}
+		calls := tmuxCalls(errOut)
+		rows = append(rows, row{"tmux invocations made by one `list --json` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "<= 1", metStr(calls <= 1)})
+	}
 
 	// Scale across groups: grpTasks more live tasks in groups g00...
-	step(fmt.Sprintf("creating %d tasks across %d groups", cfg.grpTasks, cfg.groups))
-	gn, err := createGroupTasks(e, cfg.grpTasks, cfg.groups, cfg.createPar)
-	live += gn
-	if err != nil {
-		return nil, nil, err
-	}
-	step("list and status across groups")
-	all, err := countListed(e, "--all", "--state", "running")
-	if err != nil {
-		return nil, nil, err
-	}
-	la, err := timeBgmux(e, cfg.reps, "list", "--all", "--json")
-	if err != nil {
-		return nil, nil, err
-	}
-	rows = append(rows, row{fmt.Sprintf("`list --all --json`, %d live tasks in %d groups (and the %d finished ones of group done)", all, cfg.groups+1, cfg.prune), la.fmt("ms"), "–", "–",
-		fmt.Sprintf("< %d ms (100 ms per 1,000)", 100*all/1000), metStr(la.med < float64(100*all)/1000)})
-	lg, err := timeBgmux(e, cfg.reps, "list", "--group", "g07", "--json")
-	if err != nil {
-		return nil, nil, err
-	}
-	rows = append(rows, row{fmt.Sprintf("`list --group g07 --json` (%d of %d tasks)", cfg.grpTasks/cfg.groups, all), lg.fmt("ms"), lt.fmt("ms"),
-		fmt.Sprintf("%.2f", lg.med/lt.med), "bgmux < 100 ms", metStr(lg.med < 100)})
-	var snB, snT []time.Duration
-	for i := 0; i < cfg.reps; i++ {
-		d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "status", "status-probe"); return err })
+	if scale {
+		step(fmt.Sprintf("creating %d tasks across %d groups", cfg.grpTasks, cfg.groups))
+		gn, err := createGroupTasks(e, cfg.grpTasks, cfg.groups, cfg.createPar)
+		live += gn
 		if err != nil {
 			return nil, nil, err
 		}
-		snB = append(snB, d...)
-		d, err = timeN(1, func(int) error { _, err := e.tmux("display-message", "-p", "#{pid}"); return err })
+	}
+	if cfg.want("list") {
+		step("list and status across groups")
+		all, err := countListed(e, "--all", "--state", "running")
 		if err != nil {
 			return nil, nil, err
 		}
-		snT = append(snT, d...)
+		la, err := timeBgmux(e, cfg.reps, "list", "--all", "--json")
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{fmt.Sprintf("`list --all --json`, %d live tasks in %d groups (and the %d finished ones of group done)", all, cfg.groups+1, cfg.prune), la.fmt("ms"), "–", "–",
+			fmt.Sprintf("< %d ms (100 ms per 1,000)", 100*all/1000), metStr(la.med < float64(100*all)/1000)})
+		lg, err := timeBgmux(e, cfg.reps, "list", "--group", "g07", "--json")
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{fmt.Sprintf("`list --group g07 --json` (%d of %d tasks)", cfg.grpTasks/cfg.groups, all), lg.fmt("ms"), lt.fmt("ms"),
+			fmt.Sprintf("%.2f", lg.med/lt.med), "bgmux < 100 ms", metStr(lg.med < 100)})
+		var snB, snT []time.Duration
+		for i := 0; i < cfg.reps; i++ {
+			d, err := timeN(1, func(int) error { _, _, err := e.bgmux(nil, "status", "status-probe"); return err })
+			if err != nil {
+				return nil, nil, err
+			}
+			snB = append(snB, d...)
+			d, err = timeN(1, func(int) error { _, err := e.tmux("display-message", "-p", "#{pid}"); return err })
+			if err != nil {
+				return nil, nil, err
+			}
+			snT = append(snT, d...)
+		}
+		snb, snt := ms(snB), ms(snT)
+		rows = append(rows, row{fmt.Sprintf("`status NAME` (by name), %d tasks, vs `display-message -p`", all), snb.fmt("ms"), snt.fmt("ms"),
+			fmt.Sprintf("%.2f", snb.med/snt.med), "ratio <= 1.0", metStr(snb.med/snt.med <= 1.0)})
 	}
-	snb, snt := ms(snB), ms(snT)
-	rows = append(rows, row{fmt.Sprintf("`status NAME` (by name), %d tasks, vs `display-message -p`", all), snb.fmt("ms"), snt.fmt("ms"),
-		fmt.Sprintf("%.2f", snb.med/snt.med), "ratio <= 1.0", metStr(snb.med/snt.med <= 1.0)})
 
 	// 3b. start at scale vs new-window at scale.
-	step("start at scale")
-	sNB, sNT, sNIn, err := startPair(cfg.reps, e, "sN")
-	if err != nil {
-		return nil, nil, err
+	if cfg.want("start") {
+		step("start at scale")
+		sNB, sNT, sNIn, err := startPair(cfg.reps, e, "sN")
+		if err != nil {
+			return nil, nil, err
+		}
+		rN := sNB.med / sNT.med
+		rows = append(rows, row{fmt.Sprintf("`start -- sleep 100000`, %d tasks, vs `new-window -d`", live), sNB.fmt("ms"), sNT.fmt("ms"),
+			fmt.Sprintf("%.2f", rN), "ratio <= 2.0", metStr(rN <= 2.0)})
+		rows = append(rows, row{fmt.Sprintf("start profile at %d tasks: its one tmux call, as timed inside bgmux", live), sNIn.fmt("ms"), sNT.fmt("ms"),
+			fmt.Sprintf("%.2f", sNIn.med/sNT.med), "–", "(explains the start ratio)"})
+		rows = append(rows, row{fmt.Sprintf("start profile at %d tasks: the rest of start", live), fmt.Sprintf("%.2f ms (medians' difference)", sNB.med-sNIn.med), "–", "–", "–", "(explains the start ratio)"})
+		flat := sNB.med / s0B.med
+		rows = append(rows, row{fmt.Sprintf("`start` flatness: median at %d tasks / at ~0", live), fmt.Sprintf("%.2f", flat),
+			fmt.Sprintf("%.2f", sNT.med/s0T.med), "–", "<= 1.25 (flat)", metStr(flat <= 1.25)})
+		live += cfg.reps
+		_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "start", "--name", "debug-start", "--", "sleep", "100000")
+		if err != nil {
+			return nil, nil, err
+		}
+		live++
+		calls := tmuxCalls(errOut)
+		rows = append(rows, row{"tmux invocations made by one `start` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "1 (DESIGN.md)", metStr(calls <= 1)})
 	}
-	rN := sNB.med / sNT.med
-	rows = append(rows, row{fmt.Sprintf("`start -- sleep 100000`, %d tasks, vs `new-window -d`", live), sNB.fmt("ms"), sNT.fmt("ms"),
-		fmt.Sprintf("%.2f", rN), "ratio <= 1.5", metStr(rN <= 1.5)})
-	rows = append(rows, row{fmt.Sprintf("start profile at %d tasks: its one tmux call, as timed inside bgmux", live), sNIn.fmt("ms"), sNT.fmt("ms"),
-		fmt.Sprintf("%.2f", sNIn.med/sNT.med), "–", "(explains the start ratio)"})
-	rows = append(rows, row{fmt.Sprintf("start profile at %d tasks: the rest of start", live), fmt.Sprintf("%.2f ms (medians' difference)", sNB.med-sNIn.med), "–", "–", "–", "(explains the start ratio)"})
-	flat := sNB.med / s0B.med
-	rows = append(rows, row{fmt.Sprintf("`start` flatness: median at %d tasks / at ~0", live), fmt.Sprintf("%.2f", flat),
-		fmt.Sprintf("%.2f", sNT.med/s0T.med), "–", "<= 1.25 (flat)", metStr(flat <= 1.25)})
-	_, errOut, err = e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "start", "--name", "debug-start", "--", "sleep", "100000")
-	if err != nil {
-		return nil, nil, err
+	if cfg.want("status") {
+		_, errOut, err := e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "status", first)
+		if err != nil {
+			return nil, nil, err
+		}
+		calls := tmuxCalls(errOut)
+		rows = append(rows, row{"tmux invocations made by one `status TASK` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "0 (DESIGN.md)", metStr(calls == 0)})
 	}
-	calls = tmuxCalls(errOut)
-	rows = append(rows, row{"tmux invocations made by one `start` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "1 (DESIGN.md)", metStr(calls <= 1)})
-	_, errOut, err = e.bgmux([]string{"BGMUX_DEBUG_TMUX=1"}, "status", first)
-	if err != nil {
-		return nil, nil, err
-	}
-	calls = tmuxCalls(errOut)
-	rows = append(rows, row{"tmux invocations made by one `status TASK` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(calls), "1", "–", "0 (DESIGN.md)", metStr(calls == 0)})
 
-	step(fmt.Sprintf("prune of %d finished tasks", cfg.prune))
-	pd, pcalls, removed, err := pruneAtScale(e, cfg.prune)
-	if err != nil {
-		return nil, nil, err
+	if cfg.want("prune") {
+		step(fmt.Sprintf("prune of %d finished tasks", cfg.prune))
+		pd, pcalls, removed, err := pruneAtScale(e, cfg.prune)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{fmt.Sprintf("`prune --group done`: %d finished tasks among %d", cfg.prune, live+cfg.prune), fmt.Sprintf("%.1f ms, %d removed", float64(pd)/float64(time.Millisecond), removed), "–", "–",
+			"all removed", metStr(removed == cfg.prune)})
+		rows = append(rows, row{"tmux invocations made by that `prune` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(pcalls), "–", "–", "constant: <= 2, not one per task", metStr(pcalls <= 2)})
 	}
-	rows = append(rows, row{fmt.Sprintf("`prune --group done`: %d finished tasks among %d", cfg.prune, live+cfg.prune), fmt.Sprintf("%.1f ms, %d removed", float64(pd)/float64(time.Millisecond), removed), "–", "–",
-		"all removed", metStr(removed == cfg.prune)})
-	rows = append(rows, row{"tmux invocations made by that `prune` (BGMUX_DEBUG_TMUX=1)", strconv.Itoa(pcalls), "–", "–", "constant: <= 2, not one per task", metStr(pcalls <= 2)})
 
 	// 6. wait --for latency.
-	step("wait --for latency")
-	lat, err := waitLatency(e, cfg.waitReps)
-	if err != nil {
-		return nil, nil, err
+	if cfg.want("latency") {
+		step("wait --for latency")
+		lat, err := waitLatency(e, cfg.waitReps)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{"`wait TASK --for LINE`: line written → wait exits", lat.fmt("ms"), "–", "–", "< 50 ms", metStr(lat.med < 50)})
+		step("logs --new latency")
+		lp, lf, err := logsNewLatency(e, cfg.waitReps)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, row{"`logs --new` polled back to back: line written → returned", lp.fmt("ms"), "–", "–", "< 50 ms", metStr(lp.med < 50)})
+		rows = append(rows, row{"`logs --new --follow`: line written → printed", lf.fmt("ms"), "–", "–", "< 50 ms", metStr(lf.med < 50)})
 	}
-	rows = append(rows, row{"`wait TASK --for LINE`: line written → wait exits", lat.fmt("ms"), "–", "–", "< 50 ms", metStr(lat.med < 50)})
-	step("logs --new latency")
-	lp, lf, err := logsNewLatency(e, cfg.waitReps)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows = append(rows, row{"`logs --new` polled back to back: line written → returned", lp.fmt("ms"), "–", "–", "< 50 ms", metStr(lp.med < 50)})
-	rows = append(rows, row{"`logs --new --follow`: line written → printed", lf.fmt("ms"), "–", "–", "< 50 ms", metStr(lf.med < 50)})
 
 	notes = append(notes,
 		"Times are wall clock per process, measured from the harness (fork+exec included for both sides); median (p10–p90).",
@@ -543,9 +701,14 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 		"Prune: the finished tasks ran `true` in group `done`; they are made before the scale phase (a window costs tmux more the more windows its server has) and prune is timed once, with every scale task live, after all of them exited.",
 		"logs --new: the task echoes each line the harness writes to a FIFO; polled means `logs --new --reader R` called back to back until the line comes back; follow means one `logs --new --follow` process, timed until the line is on its stdout.",
 		"About `status` (target ratio 1.0): it makes no tmux call; what it costs is starting a Go process. The start-up profile rows split that: a Go program with an empty main already costs most of one tmux client round trip here, and each minor page fault is expensive on this VM; bgmux adds its package initialisation (inittrace row: mostly yaml.v3, the ANSI parser's table and urfave/cli), the page faults of a larger binary and its reads of four sidecars. Fixes made from this profile: the MCP SDK moved to the companion binary bgmux-mcp (about 270 faults fewer per process), `-tags urfave_cli_no_docs` (about 90 fewer), the tasks package compiles its patterns on first use (its init went from 0.57 ms to 0.002 ms). What is left is Go's own start-up plus yaml.v3's init, which a smaller config parser could remove.",
-		"About `start` (target ratio 1.5): start makes exactly one tmux call, timed inside bgmux in the start profile rows. That call costs more than a bare `new-window` because it also sets the window's options and starts pipe-pane, so the tmux server forks two processes (the supervisor and pipe-pane's shell) instead of one. The rest is bgmux's: two Go process start-ups (bgmux and the supervisor, which must have started the child so that start reports an observed pid), the spec written with fsync, the window record. At scale both sides slow down because the tmux server walks all its panes on every turn of its event loop (a bare `display-message` costs about 4 times more at 1,500 windows than at none here); the profile rows at scale show how much of that lands in start's tmux call.",
-		"About output (target ratio 1.2): the tmux server is the bottleneck in both runs (its CPU seconds in the profile row are close to the wall time), and capturing through pipe-pane makes it work harder: the bare window with pipe-pane into `cat > /dev/null` is the floor any pipe-pane capture can reach. bgmux adds the FIFO and the supervisor's copy into output.log on the other core. Pausing the copy 1 ms between reads during floods (fewer wake-ups) made no measurable difference and was left out; a 1 MiB FIFO would count against the user's 64 MiB pipe-user-pages-soft with hundreds of tasks and was left out too.",
+		"About `start` (target ratio 2.0, issue 13; it was 1.5): start makes exactly one tmux call, timed inside bgmux in the start profile rows. That call costs more than a bare `new-window` because it also sets the window's options and starts pipe-pane, so the tmux server forks two processes (the supervisor and pipe-pane's shell) instead of one. The rest is bgmux's: two Go process start-ups (bgmux and the supervisor, which must have started the child so that start reports an observed pid), the spec written with fsync, the window record. At scale both sides slow down because the tmux server walks all its panes on every turn of its event loop (a bare `display-message` costs about 4 times more at 1,500 windows than at none here); the profile rows at scale show how much of that lands in start's tmux call.",
+		"About output (target ratio 1.1, issue 13; it was 1.2): the tmux server is the bottleneck in both runs (its CPU seconds in the profile row are close to the wall time), and capturing through pipe-pane makes it work harder: the bare window with pipe-pane into `cat > /dev/null` is the floor any pipe-pane capture can reach. bgmux adds the FIFO and the supervisor's copy into output.log on the other core. Pausing the copy 1 ms between reads during floods (fewer wake-ups) made no measurable difference and was left out; a 1 MiB FIFO would count against the user's 64 MiB pipe-user-pages-soft with hundreds of tasks and was left out too.",
 		"About `list` at 1,000 tasks (target < 100 ms): it makes no tmux call; per task it reads four sidecars and the supervisor's /proc/PID/stat and decodes them. perf showed half of its time in allocating and zeroing read buffers and in decoding each spec's copy of the starting client's environment; list now reuses its read buffers, leaves that environment undecoded and parses /proc without allocating (on a store of 1,000 tasks: 160 ms to 90 ms, 4,900 to 1,700 page faults). This VM runs everything about 2.5 times slower than the machine of 2026-11-24, where list took 69 ms before these fixes. A listing of one group reads only that group (the name index).",
+		fmt.Sprintf("Output with tmux stopped (issue 13): on a tmux server of its own (socket bgmux-bench-<hex>-stopped, its own state directory), a first task brings the server up; the timed task runs `sh -c 'seq 1 N; touch MARKER'` with `--max-log-size 1GiB`, the server gets SIGSTOP as soon as `start` returned, and the time is from the start command until `bgmux wait` (which makes no tmux call) returns, bounded at %v; when that bound passes, the server gets SIGCONT and the row says what happened then. The log is read with `logs --raw` while tmux is still stopped when the task ended without it. The supervisor (the task's parent) has its RSS sampled every 100 ms meanwhile.", cfg.stopLimit),
+		"Exact (issue 13): the reference is the same argv run by the bench on a pseudo-terminal it opens (github.com/creack/pty, 80x24, the kernel's default termios: cooked, onlcr), reading the master to EOF; the bgmux task runs the same argv and its log is read with `logs --raw` after `bgmux wait`. A difference shows its first offset and the bytes around it on each side.",
+		fmt.Sprintf("Survival (issue 13): on a tmux server of its own (socket bgmux-bench-<hex>-surv), %d tasks run `i=0; while :; do echo $i; i=$((i+1)); sleep 0.05; done` for 1 s before `tmux kill-server`. Still running: `status --json` 2 s after; kept growing: their logs hold 0, 1, 2, … without a gap and more than 5 values past what they held before the kill; a window again: after `attach --print TASK` for each, a window of `tmux list-windows -a` has the task's @bgmux_id or name; then `bgmux stop TASK` and `status --json` must say killed by SIGTERM; last, each whole log read after stop is checked again (without a gap, at least 40 values past the kill). Every bgmux and tmux call there is bounded (15-30 s) and a failure is counted in the row's seen list.", cfg.survTasks),
+		"Forks per window: the children of the tmux server that appeared within 0.5 s of one `bgmux start` (and of one raw `new-window -d`), by command name; pipe-pane's `exec cat` shows as cat.",
+		"Cleanup: after `kill-server`, every process left whose command line names the run's temporary directory (supervisors, viewers) is killed by pid, and the process groups of their children, since tasks may outlive tmux.",
 		"Supervisor memory: RSS counts the pages of the bgmux binary that the process touched, which all supervisors share; PSS divides shared pages among the processes sharing them; private is Private_Clean + Private_Dirty.")
 	return rows, notes, nil
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -135,8 +137,21 @@ func procCPU(pid string) (float64, error) {
 // checkLog reads the task's raw log and reports whether it holds exactly the
 // lines 1..want in order.
 func checkLog(e *env, id string, want int) (good int, size int64, complete bool, err error) {
-	cmd, done := command(e.bin, "logs", id, "--raw")
-	defer done()
+	return checkLogCtx(e, id, want, 0)
+}
+
+// checkLogCtx is checkLog bounded by limit (0: no bound).
+func checkLogCtx(e *env, id string, want int, limit time.Duration) (good int, size int64, complete bool, err error) {
+	ctx := runCtx
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(runCtx, limit)
+		defer cancel()
+	}
+	inflight.RLock()
+	defer inflight.RUnlock()
+	cmd := exec.CommandContext(ctx, e.bin, "logs", id, "--raw")
+	cmd.WaitDelay = 2 * time.Second
 	cmd.Dir, cmd.Env = e.work, e.environ
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -166,6 +181,9 @@ func checkLog(e *env, id string, want int) (good int, size int64, complete bool,
 		good++
 	}
 	if err := cmd.Wait(); err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return good, size, false, fmt.Errorf("bgmux logs --raw: still running after %v (killed)", limit)
+		}
 		return good, size, false, fmt.Errorf("bgmux logs --raw: %w", err)
 	}
 	return good, size, good == want, sc.Err()

@@ -58,8 +58,9 @@ func renderTable(rows []row) string {
 	var b strings.Builder
 	b.WriteString("| Measurement | bgmux median (p10–p90) | raw tmux median (p10–p90) | ratio | target | target met / missed |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
+	cell := strings.NewReplacer("|", "\\|", "\n", " ").Replace
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.name, r.bgmux, r.tmux, r.ratio, r.target, r.met)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(r.name), cell(r.bgmux), cell(r.tmux), cell(r.ratio), cell(r.target), cell(r.met))
 	}
 	return b.String()
 }
