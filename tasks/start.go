@@ -116,10 +116,7 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 	if newSession {
 		// Tasks of the group that outlived their tmux server get their
 		// windows back with the group's session.
-		panes, err := m.Tmux.ListPanes(ctx)
-		if err == nil {
-			m.showWindowless(ctx, spec.Group, panes)
-		}
+		m.showWindowless(ctx, spec.Group)
 	}
 	t, err := m.Store.load(id)
 	if err != nil {

@@ -98,6 +98,10 @@ func Supervise(stateDir, id, launch string) int {
 		// The task runs under another supervisor (its window was given a
 		// new one by hand): show it rather than run it twice.
 		release()
+		records.close()
+		if exe, err := os.Executable(); err == nil {
+			syscall.Exec(exe, []string{exe, ViewCommand, "--state-dir", stateDir, id}, os.Environ())
+		}
 		return View(stateDir, id)
 	}
 	var spec Spec
@@ -315,7 +319,7 @@ func (s *supervisor) openPane() {
 		for {
 			n, err := os.Stdin.Read(buf)
 			if n > 0 {
-				s.input(buf[:n])
+				s.paneInput(buf[:n])
 			}
 			if err != nil {
 				return
@@ -341,6 +345,18 @@ func (s *supervisor) input(p []byte) {
 	}
 }
 
+// paneInput types p, read from a pane (the supervisor's or a viewer's),
+// into the task's terminal, less a terminal's answer the task did not
+// ask for (see unaskedReply).
+func (s *supervisor) paneInput(p []byte) {
+	s.ptyMu.Lock()
+	m := s.master
+	s.ptyMu.Unlock()
+	if m != nil && len(p) > 0 && !unaskedReply(m, p) {
+		m.Write(p)
+	}
+}
+
 // resize gives the task's terminal the size sz (a pane's or a viewer's:
 // the latest wins); the child gets SIGWINCH when it changes.
 func (s *supervisor) resize(sz *pty.Winsize) {
@@ -351,7 +367,7 @@ func (s *supervisor) resize(sz *pty.Winsize) {
 	defer s.ptyMu.Unlock()
 	s.size = sz
 	if s.master != nil {
-		pty.Setsize(s.master, sz)
+		setWinsize(s.master, sz)
 	}
 }
 
@@ -673,7 +689,7 @@ const drainAfterHangup = 2 * time.Second
 // child leads a session of its own, with the terminal as its controlling
 // terminal and its process group in the foreground.
 func (s *supervisor) startChild(path string, argv, env []string) (*exec.Cmd, *os.File, error) {
-	master, tty, err := pty.Open()
+	master, tty, err := openPTY()
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot open a terminal: %w", err)
 	}
@@ -681,7 +697,7 @@ func (s *supervisor) startChild(path string, argv, env []string) (*exec.Cmd, *os
 	size := s.size
 	s.ptyMu.Unlock()
 	if size != nil {
-		pty.Setsize(master, size)
+		setWinsize(master, size)
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Dir: s.spec.Cwd, Stdin: tty, Stdout: tty, Stderr: tty}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}

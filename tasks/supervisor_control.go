@@ -126,7 +126,7 @@ func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req ctlReques
 		}
 		switch req.Op {
 		case "input":
-			s.input(req.Data)
+			s.paneInput(req.Data)
 		case "size":
 			s.resize(&pty.Winsize{Rows: req.Rows, Cols: req.Cols})
 		}

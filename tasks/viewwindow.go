@@ -15,17 +15,16 @@ import (
 // (View), which shows the task's output by way of its supervisor.
 
 // windowless reports whether live task t has no window on this manager's
-// server: panes is the server's pane listing (nil when the server is not
-// running).
+// server: no live pane there carries its id. panes is the server's pane
+// listing (nil when the server is not running), taken after t was seen
+// alive: a task whose start is under way has its window (made with its
+// id in one tmux call) before its supervisor runs.
 func (m *Manager) windowless(t *Task, panes []tmuxctl.Pane) bool {
-	if !t.supervisorAlive() {
+	if !t.supervisorAlive() || t.spec.Socket != m.Tmux.Socket {
 		return false
 	}
-	if t.window == nil || t.window.Socket != m.Tmux.Socket {
-		return t.window == nil || t.spec.Socket == m.Tmux.Socket
-	}
 	for _, p := range panes {
-		if p.Pane == t.window.Pane && p.TaskID == t.ID && !p.Dead {
+		if p.TaskID == t.ID && !p.Dead {
 			return false
 		}
 	}
@@ -65,18 +64,29 @@ func (m *Manager) giveWindow(ctx context.Context, t *Task) error {
 
 // showWindowless gives every live task of group that has no window on
 // this server a window again (best effort: the caller goes on either
-// way); panes is the server's pane listing.
-func (m *Manager) showWindowless(ctx context.Context, group string, panes []tmuxctl.Pane) {
+// way).
+func (m *Manager) showWindowless(ctx context.Context, group string) {
 	ids, err := m.Store.IDs()
 	if err != nil {
 		return
 	}
+	var live []*Task
 	for _, id := range ids {
-		t, err := m.Store.load(id)
-		if err != nil || t.spec.Group != group || !m.windowless(t, panes) {
-			continue
+		if t, err := m.Store.load(id); err == nil && t.spec.Group == group && t.supervisorAlive() {
+			live = append(live, t)
 		}
-		m.giveWindow(ctx, t)
+	}
+	if len(live) == 0 {
+		return
+	}
+	panes, err := m.Tmux.ListPanes(ctx)
+	if err != nil {
+		return
+	}
+	for _, t := range live {
+		if m.windowless(t, panes) {
+			m.giveWindow(ctx, t)
+		}
 	}
 }
 

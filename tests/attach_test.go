@@ -168,29 +168,47 @@ func TestAttachPrint(t *testing.T) {
 	}
 }
 
+// TestAttachWindowGone: a task outlives its window (issue 13). attach of a
+// running task whose window was closed, or whose tmux server was killed,
+// gives it a new window showing it; a finished task whose window is gone
+// is an error that says where its output is.
 func TestAttachWindowGone(t *testing.T) {
 	e := newEnv(t)
 	txSettle(e)
 	closed := e.start("--name", "closed", "--", "sleep", "1000")
 	keep := e.start("--name", "keep", "--", "sleep", "1000")
-	check := func(ref string) {
+	done := e.start("--name", "done", "--", "true")
+	e.waitFinished(done.ID)
+	shown := func(ref string) {
 		t.Helper()
-		r := txRunWith(e, []string{"TMUX", "TMUX_PANE"}, "attach", ref)
-		if r.Code != 1 || !strings.Contains(r.Err, "bgmux: ") || !strings.Contains(r.Err, "window is gone") || !strings.Contains(r.Err, "bgmux logs") {
-			t.Fatalf("attach %s with its window gone: exit %d, stderr %q; want exit 1 saying the window is gone and where the output is", ref, r.Code, r.Err)
+		r := txRunWith(e, []string{"TMUX", "TMUX_PANE"}, "attach", "--print", ref)
+		if r.Code != 0 || !strings.Contains(r.Out, "attach-session -t @") {
+			t.Fatalf("attach --print %s with its window gone: exit %d, %q, stderr %q; want a new window", ref, r.Code, r.Out, r.Err)
+		}
+		win := strings.TrimSpace(r.Out[strings.LastIndex(r.Out, "@"):])
+		out, err := e.tmux("display-message", "-p", "-t", win, "#{@bgmux_id}")
+		if err != nil || strings.TrimSpace(out) != e.status(ref).ID {
+			t.Fatalf("window %s of %s: %q, %v; want one carrying the task's id", win, ref, out, err)
+		}
+		if st := e.status(ref); st.State != "running" || st.Tmux.Window != win {
+			t.Fatalf("%s after attach: %+v; want running in window %s", ref, st, win)
 		}
 	}
 	// The window closed while the server lives on.
 	if out, err := e.tmux("kill-window", "-t", closed.Tmux.Window); err != nil {
 		t.Fatalf("kill-window: %v\n%s", err, out)
 	}
-	check("closed")
+	shown("closed")
 	// The whole server killed.
 	if out, err := e.tmux("kill-server"); err != nil {
 		t.Fatalf("kill-server: %v\n%s", err, out)
 	}
-	check("keep")
+	shown("keep")
 	_ = keep
+	r := txRunWith(e, []string{"TMUX", "TMUX_PANE"}, "attach", "done")
+	if r.Code != 1 || !strings.Contains(r.Err, "window is gone") || !strings.Contains(r.Err, "bgmux logs") {
+		t.Fatalf("attach of a finished task whose window is gone: exit %d, stderr %q; want exit 1 saying where the output is", r.Code, r.Err)
+	}
 }
 
 // An agent (no terminal) asking to attach gets told what a human can run.

@@ -85,7 +85,6 @@ func TestAuditTmuxStopped(t *testing.T) {
 		{"send", "--json", "live", "echo hi"},
 		{"attach", "--print", "live"},
 		{"restart", "--json", "done"},
-		{"restart", "--json", "live"},
 		{"rm", "--json", "done"},
 		{"rm", "--json", "--force", "live"},
 	} {
@@ -109,19 +108,32 @@ func TestAuditTmuxStopped(t *testing.T) {
 			}
 		}
 	}
+	livePID, liveRuns := *live.PID, 1
 	check := func(when string) {
 		t.Helper()
 		if dirs := edgeTaskDirs(t, e); len(dirs) != 2 {
 			t.Fatalf("%s: task dirs %v, want only live and done", when, dirs)
 		}
-		if s := e.status(live.ID); s.State != "running" || s.PID == nil || *s.PID != *live.PID || s.Runs != 1 {
-			t.Fatalf("%s: live is %+v, want it running untouched", when, s)
+		if s := e.status(live.ID); s.State != "running" || s.PID == nil || *s.PID != livePID || s.Runs != liveRuns {
+			t.Fatalf("%s: live is %+v, want it running untouched (pid %d, run %d)", when, s, livePID, liveRuns)
 		}
 		if s := e.status(done.ID); s.State != "exited" || s.Runs != 1 {
 			t.Fatalf("%s: done is %+v, want it exited after its one run", when, s)
 		}
 	}
 	check("with tmux stopped")
+	// Since issue 13 a live task is restarted by its own supervisor,
+	// through its control socket: tmux is not needed for it.
+	r, took := auditRunWithin(e, 20*time.Second, "restart", "--json", "live")
+	if r.Code != 0 || took > bound {
+		t.Fatalf("bgmux restart live with the tmux server stopped: exit %d after %v, stderr %q; want it restarted by its supervisor within %v", r.Code, took, r.Err, bound)
+	}
+	if s := e.status(live.ID); s.State != "running" || s.PID == nil || *s.PID == livePID || s.Runs != 2 {
+		t.Fatalf("live after its restart with tmux stopped: %+v; want run 2 running", s)
+	} else {
+		livePID, liveRuns = *s.PID, 2
+	}
+	check("restarted with tmux stopped")
 
 	// tmux wakes up and runs what it was sent, the late new-window
 	// included: its supervisor must find nothing to run and close it.
@@ -162,13 +174,11 @@ func TestAuditWithdrawnLaunchRunsNothing(t *testing.T) {
 	e := newEnv(t)
 	done := e.start("--name", "done", "--", "true")
 	e.waitFinished(done.ID)
-	fifo := e.State + "/tasks/" + done.ID + "/output.pipe"
 	window := func(args ...string) string {
 		t.Helper()
-		// As bgmux makes it: the output pipe into the task's FIFO too.
+		// As bgmux makes it (since issue 13 without an output pipe).
 		name := "w" + randHex(4)
 		argv := append([]string{"new-window", "-d", "-P", "-F", "#{window_id}", "-n", name, "-t", "=" + done.Group + ":", "--", bgmuxBin, "__supervise", "--state-dir", e.State}, args...)
-		argv = append(argv, ";", "pipe-pane", "-O", "-t", "="+done.Group+":="+name, "exec cat >> "+fifo)
 		out, err := e.tmux(argv...)
 		if err != nil {
 			t.Fatalf("new-window: %v %s", err, out)
@@ -187,10 +197,6 @@ func TestAuditWithdrawnLaunchRunsNothing(t *testing.T) {
 	}
 	gone(window("bg-nosuch"), "a supervisor of a task that does not exist")
 	gone(window("--launch", "0123456789abcdef", done.ID), "a supervisor with a withdrawn restart token, in a new window")
-	// Its output pipe did not linger either, blocked opening the FIFO.
-	if !poll(10*time.Second, func() bool { return len(auditProcsNaming(fifo)) == 0 }) {
-		t.Fatalf("processes %v still name the task's FIFO after its withdrawn window closed", auditProcsNaming(fifo))
-	}
 
 	// The same in the task's own (dead) pane, as a late respawn-pane.
 	if out, err := e.tmux("respawn-pane", "-k", "-t", done.Tmux.Pane, "--", bgmuxBin, "__supervise", "--state-dir", e.State, "--launch", "0123456789abcdef", done.ID); err != nil {

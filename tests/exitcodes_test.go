@@ -92,6 +92,7 @@ func TestExitCodes(t *testing.T) {
 		action  []string // bgmux command run once the task runs, e.g. stop
 		want    ecWant
 		logHas  []string // substrings bgmux logs must contain
+		errHas  string   // a substring of the task's error
 		// startStatus is start's exit status when it is not 0: a
 		// program that cannot be executed fails start (127), though
 		// the task is recorded.
@@ -105,7 +106,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "kill", command: []string{"sleep", "1000"}, action: []string{"kill"}, want: ecWant{state: "killed", signal: "SIGKILL"}},
 		{name: "self-kill", command: []string{"kill -KILL $$; sleep 1000"}, want: ecWant{state: "killed", signal: "SIGKILL"}},
 		{name: "shell-not-found", command: []string{"nosuchcmd-xyz"}, want: ecWant{state: "exited", code: 127}, logHas: []string{"nosuchcmd-xyz", "not found"}},
-		{name: "argv-not-found", command: []string{"nosuchprog-xyz", "arg"}, want: ecWant{state: "exited", code: 127}, logHas: []string{"nosuchprog-xyz"}, startStatus: 127},
+		{name: "argv-not-found", command: []string{"nosuchprog-xyz", "arg"}, want: ecWant{state: "exited", code: 127}, errHas: "nosuchprog-xyz", startStatus: 127},
 	}
 	for _, c := range cases {
 		c := c
@@ -131,6 +132,11 @@ func TestExitCodes(t *testing.T) {
 			ecCheckSidecar(t, e, got.ID, c.want)
 			if tk.PID != nil && !poll(10*time.Second, func() bool { return !pidAlive(*tk.PID) }) {
 				t.Fatalf("pid %d still alive after the task finished", *tk.PID)
+			}
+			// A program that could not be run wrote nothing: why is in
+			// the task's error (and its window), not in its log.
+			if c.errHas != "" && !strings.Contains(got.Error, c.errHas) {
+				t.Fatalf("the task's error %q does not name %q", got.Error, c.errHas)
 			}
 			if c.logHas != nil {
 				logs := e.waitLog(c.name, c.logHas[0], 10*time.Second)

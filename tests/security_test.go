@@ -426,6 +426,9 @@ func TestSecurityStateModes(t *testing.T) {
 		}
 	}
 
+	// A live task: its supervisor's control socket is there too.
+	r.start(t, "--name", "live", "--", "sleep", "300")
+
 	// Everything bgmux created.
 	for _, d := range []string{filepath.Join(root, "deep"), filepath.Join(root, "deep", "er")} {
 		if st, err := os.Stat(d); err != nil || st.Mode().Perm() != 0o700 {
@@ -460,10 +463,10 @@ func TestSecurityStateModes(t *testing.T) {
 			if m.Perm() != want || m&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
 				t.Errorf("file %s has mode %v, want %v", rel, m, want)
 			}
-		case m&fs.ModeNamedPipe != 0:
-			kinds["fifo"]++
+		case m&fs.ModeSocket != 0:
+			kinds["socket"]++
 			if m.Perm() != 0o600 {
-				t.Errorf("FIFO %s has mode %v, want prw-------", rel, m)
+				t.Errorf("socket %s has mode %v, want srw-------", rel, m)
 			}
 		default:
 			t.Errorf("%s has unexpected type %v in the state dir", rel, m)
@@ -478,12 +481,12 @@ func TestSecurityStateModes(t *testing.T) {
 	}
 	// The session really produced every kind of file the docs list.
 	for _, name := range []string{"lock", "spec", "window", "run", "exit", "history", "stopped",
-		"output.pipe", "output.log", "output.log.1", "logmeta", "output.idx", "cursors", "r1"} {
+		"control.sock", "output.log", "output.log.1", "logmeta", "output.idx", "cursors", "r1"} {
 		if !seen[name] {
 			t.Errorf("the session left no %q in the state dir; the walk proves less than it should", name)
 		}
 	}
-	if kinds["fifo"] == 0 || kinds["file"] < 20 || kinds["dir"] < 6 {
+	if kinds["socket"] == 0 || kinds["file"] < 20 || kinds["dir"] < 6 {
 		t.Errorf("walked %v; expected a realistic state dir", kinds)
 	}
 	t.Logf("walked %v under umask 000", kinds)
@@ -1003,15 +1006,15 @@ func TestSecurityHostileCwd(t *testing.T) {
 		t.Fatalf("the shell string ran in %q, want %q", got[0], real)
 	}
 
-	// The tmux server dies; restore brings the task back in a new session
-	// created with the directory again.
+	// The tmux server dies and the task runs on (issue 13); restore shows
+	// it in a new session, created with the directory again, and a
+	// restart runs it there once more.
 	e.tmux("kill-server")
-	e.waitFinished("hc")
-	// As after a reboot: the old supervisors are gone before restore.
-	if !poll(20*time.Second, func() bool { return len(e.supervisors()) == 0 }) {
-		t.Fatalf("supervisors %v outlived the tmux server", e.supervisors())
-	}
 	t.Logf("restore: %s", r.must(t, "restore"))
+	if out, err := e.tmux("display-message", "-p", "-t", e.status("hc").Tmux.Window, "#{session_path}"); err != nil || strings.TrimSpace(out) != dir {
+		t.Fatalf("after restore: session_path %q (%v), want %q", out, err, dir)
+	}
+	r.must(t, "restart", "hc")
 	if !poll(20*time.Second, func() bool { b, _ := os.ReadFile(out); return bytes.Count(b, []byte{0}) >= 3 }) {
 		panes, _ := e.tmux("list-panes", "-a", "-F", "#{pane_id} #{pane_dead} #{pane_pid} #{@bgmux_id} #{pane_pipe}")
 		t.Fatalf("restore did not run the task again in its directory: %s\nlogs: %s\npanes: %s\nsupervisors: %v", r.must(t, "status", "--json", "hc"), r.run("logs", "hc").Out, panes, e.supervisors())
