@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 	"golang.org/x/sys/unix"
 )
@@ -120,7 +122,7 @@ func (s *Store) newLaunchToken(id string) (string, error) {
 		return "", err
 	}
 	token := hex.EncodeToString(b[:])
-	write := func() error { return writeFileAtomic(s.Path(id, LaunchFile), []byte(token+"\n")) }
+	write := func() error { return fileutil.WriteFileAtomic(s.Path(id, LaunchFile), []byte(token+"\n")) }
 	err := write()
 	if noSpace(err) && s.shrinkNextReserve(id) {
 		// A full disk: the token takes its block from the reserve made

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // A task whose spec, run, window or exit sidecar cannot be parsed, or
@@ -106,7 +108,7 @@ func (s *Store) loadOrSetAside(id string) (*Task, error) {
 // setAside moves task id, whose sidecar ce could not be parsed, to the
 // corrupt directory and leaves a note there.
 func (s *Store) setAside(id string, ce *CorruptError) error {
-	e := &SetAsideError{ID: id, File: filepath.Base(ce.Path), Path: ce.Path, Problem: ce.problem()}
+	e := &SetAsideError{ID: id, File: filepath.Base(ce.Path), Path: ce.Path, Problem: ce.Problem()}
 	var sp Spec
 	if readJSON(s.Path(id, SpecFile), &sp) == nil {
 		e.Name = sp.Name
@@ -118,7 +120,7 @@ func (s *Store) setAside(id string, ce *CorruptError) error {
 	}
 	// Sidecars are replaced whole, so a file that changed since it was
 	// read is being rewritten, not damaged: report it, move nothing.
-	if now, err := readSmallFile(ce.Path); err != nil || !bytes.Equal(now, ce.data) {
+	if now, err := fileutil.ReadSmallFile(ce.Path); err != nil || !bytes.Equal(now, ce.Data) {
 		return ce
 	}
 	root := filepath.Join(s.Dir, CorruptDir)
@@ -145,7 +147,7 @@ func (s *Store) setAside(id string, ce *CorruptError) error {
 	}
 	e.Dir = dst
 	note := setAsideRecord{ID: id, Name: sp.Name, Group: sp.Group, File: e.File, Problem: e.Problem, SetAsideAt: time.Now().UTC()}
-	writeJSON(filepath.Join(dst, SetAsideNote), note)
+	fileutil.WriteJSON(filepath.Join(dst, SetAsideNote), note)
 	return e
 }
 
@@ -218,17 +220,6 @@ func (s *Store) explainMissing(ref string) error {
 	return nil
 }
 
-// setAsideFile renames a sidecar that cannot be parsed to
-// <file>.corrupt-<UTC time>, so that the one written next does not
-// overwrite it, and returns the new path ("" when it could not).
-func setAsideFile(path string) string {
-	dst := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405.000000000Z")
-	if os.Rename(path, dst) != nil {
-		return ""
-	}
-	return dst
-}
-
 // readHistory reads a task's run history for appending to it. A history
 // that cannot be parsed is set aside first (and reported on stderr, which
 // is the pane for a supervisor); ok is false when it could not be, and
@@ -237,11 +228,11 @@ func readHistory(path string) (hist []Exit, ok bool) {
 	err := readJSON(path, &hist)
 	var ce *CorruptError
 	if errors.As(err, &ce) {
-		dst := setAsideFile(path)
+		dst := fileutil.SetAside(path)
 		if dst == "" {
 			return nil, false
 		}
-		fmt.Fprintf(os.Stderr, "[bgmux] the run history %s; it was set aside as %s and a new one started\n", ce.problem(), dst)
+		fmt.Fprintf(os.Stderr, "[bgmux] the run history %s; it was set aside as %s and a new one started\n", ce.Problem(), dst)
 		return nil, true
 	}
 	return hist, true

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // CursorsDir is the directory, inside a task's directory, holding one
@@ -69,7 +71,7 @@ func (s *Store) readCursor(id, reader string) (int64, error) {
 // writeCursor records where reader stopped (atomically). Call it with the
 // cursor lock held.
 func (s *Store) writeCursor(id, reader string, off int64) error {
-	return writeJSON(s.cursorPath(id, reader), cursorRecord{Offset: off, UpdatedAt: time.Now().UTC()})
+	return fileutil.WriteJSON(s.cursorPath(id, reader), cursorRecord{Offset: off, UpdatedAt: time.Now().UTC()})
 }
 
 // ReaderOffset returns where reader's cursor stands in t's log (0 for a

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // ftTask writes a finished task (spec, run and exit 0 of a supervisor that
@@ -23,7 +25,7 @@ func ftTask(t *testing.T, s *Store, id, name string) {
 		RunFile:  Run{Run: 1, SupervisorPID: 1 << 30, PID: 1 << 30, PGID: 1 << 30, BootID: BootID()},
 		ExitFile: Exit{Run: 1, ExitCode: &code},
 	} {
-		if err := writeJSON(s.Path(id, file), v); err != nil {
+		if err := fileutil.WriteJSON(s.Path(id, file), v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -172,13 +174,13 @@ func TestRepairRotation(t *testing.T) {
 		if err := os.WriteFile(s.Path(id, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		ino, _, _ := fileStat(s.Path(id, name))
+		ino, _, _ := fileutil.FileStat(s.Path(id, name))
 		return ino
 	}
 	write(PrevLogFile, "oldest\n")
 	cur := write(LogFile, "older\n")
 	next := write(LogFile+".new", "")
-	if err := writeJSON(s.Path(id, LogMetaFile), LogMeta{Base: 13, PrevBase: 7, CurIno: next, PrevIno: cur, PrevLineStart: true}); err != nil {
+	if err := fileutil.WriteJSON(s.Path(id, LogMetaFile), LogMeta{Base: 13, PrevBase: 7, CurIno: next, PrevIno: cur, PrevLineStart: true}); err != nil {
 		t.Fatal(err)
 	}
 	ftAppendLog(t, s, id, "newest\n")
@@ -263,7 +265,7 @@ func TestSetAside(t *testing.T) {
 	// A task whose supervisor still runs (this process) stays in place.
 	ftTask(t, s, "bg-live01", "live")
 	self := os.Getpid()
-	if err := writeJSON(s.Path("bg-live01", RunFile), Run{Run: 1, SupervisorPID: self, SupervisorStart: procStart(self), PID: self, PGID: self, BootID: BootID()}); err != nil {
+	if err := fileutil.WriteJSON(s.Path("bg-live01", RunFile), Run{Run: 1, SupervisorPID: self, SupervisorStart: procStart(self), PID: self, PGID: self, BootID: BootID()}); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(s.Path("bg-live01", ExitFile))

@@ -3,11 +3,10 @@ package tasks
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"syscall"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // The output log of a task is a stream of bytes addressed by logical
@@ -71,8 +70,8 @@ func (s *Store) logSegments(id string) (logSegments, error) {
 		if err := readJSON(s.Path(id, LogMetaFile), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return logSegments{}, err
 		}
-		prevIno, prev, prevErr := fileStat(s.Path(id, PrevLogFile))
-		curIno, cur, _ := fileStat(s.Path(id, LogFile))
+		prevIno, prev, prevErr := fileutil.FileStat(s.Path(id, PrevLogFile))
+		curIno, cur, _ := fileutil.FileStat(s.Path(id, LogFile))
 		consistent := meta.CurIno == 0 || meta.CurIno == curIno && (meta.PrevIno == 0 || meta.PrevIno == prevIno)
 		if consistent || attempt >= 50 {
 			if prevErr == nil && meta.Base > 0 && meta.PrevBase+prev != meta.Base {
@@ -85,17 +84,6 @@ func (s *Store) logSegments(id string) (logSegments, error) {
 		// The writer is between writing logmeta and its renames.
 		time.Sleep(time.Millisecond)
 	}
-}
-
-func fileStat(p string) (ino uint64, size int64, err error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return 0, 0, err
-	}
-	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		ino = uint64(s.Ino)
-	}
-	return ino, st.Size(), nil
 }
 
 // dropped is the logical offset of the oldest byte still on disk.
@@ -169,7 +157,7 @@ func (s *Store) readLog(id string, from, max int64) (*LogChunk, error) {
 func (s *Store) readSegments(id string, seg logSegments, start, to int64) ([]byte, error) {
 	buf := make([]byte, 0, max(to-start, 0))
 	if start < seg.meta.Base {
-		part, err := readAt(s.Path(id, PrevLogFile), start-seg.meta.PrevBase, min64(to, seg.meta.Base)-start)
+		part, err := fileutil.ReadAt(s.Path(id, PrevLogFile), start-seg.meta.PrevBase, min64(to, seg.meta.Base)-start)
 		if err != nil {
 			return nil, err
 		}
@@ -180,35 +168,13 @@ func (s *Store) readSegments(id string, seg logSegments, start, to int64) ([]byt
 		if off < 0 {
 			off = 0
 		}
-		part, err := readAt(s.Path(id, LogFile), off, to-seg.meta.Base-off)
+		part, err := fileutil.ReadAt(s.Path(id, LogFile), off, to-seg.meta.Base-off)
 		if err != nil {
 			return nil, err
 		}
 		buf = append(buf, part...)
 	}
 	return buf, nil
-}
-
-// readAt reads up to n bytes of path at off; a missing file or a short
-// file gives what there is.
-func readAt(path string, off, n int64) ([]byte, error) {
-	if n <= 0 {
-		return nil, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	k, err := f.ReadAt(buf, off)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	return buf[:k], nil
 }
 
 func min64(a, b int64) int64 {
@@ -222,6 +188,6 @@ func min64(a, b int64) int64 {
 // contradict: as damaged as one that does not parse.
 func (s *Store) logMetaContradicted(id, why string) error {
 	path := s.Path(id, LogMetaFile)
-	data, _ := readSmallFile(path)
-	return &CorruptError{Path: path, Err: invalidf("%s", why), data: data}
+	data, _ := fileutil.ReadSmallFile(path)
+	return &CorruptError{Path: path, Err: fileutil.Invalidf("%s", why), Data: data}
 }

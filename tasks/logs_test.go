@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // logFixture is a task on disk whose supervisor is the test process (so
@@ -47,7 +49,7 @@ func (f *logFixture) layout(prev string, prevBase int64, cur string) {
 		f.t.Fatal(err)
 	}
 	meta := LogMeta{Base: prevBase + int64(len(prev)), PrevBase: prevBase, PrevLineStart: true}
-	if err := writeJSON(f.path(LogMetaFile), meta); err != nil {
+	if err := fileutil.WriteJSON(f.path(LogMetaFile), meta); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -66,7 +68,7 @@ func (f *logFixture) append(s string) {
 
 func (f *logFixture) exit(code int) {
 	f.t.Helper()
-	if err := writeJSON(f.path(ExitFile), Exit{Run: 1, ExitCode: &code, EndedAt: time.Now()}); err != nil {
+	if err := fileutil.WriteJSON(f.path(ExitFile), Exit{Run: 1, ExitCode: &code, EndedAt: time.Now()}); err != nil {
 		f.t.Fatal(err)
 	}
 }

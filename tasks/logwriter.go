@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // DefaultMaxLogSize bounds output.log (and output.log.1) per task.
@@ -74,16 +76,16 @@ func openLogWriter(st *Store, id string, maxSize int64) (*logWriter, error) {
 	st.repairRotation(id)
 	seg, err := st.logSegments(id)
 	var ce *CorruptError
-	if errors.As(err, &ce) && setAsideFile(ce.Path) != "" {
+	if errors.As(err, &ce) && fileutil.SetAside(ce.Path) != "" {
 		// Where the segments began is unknown: count from the older
 		// one's start, and record it, so that readers agree and both
 		// segments stay readable.
 		seg, err = st.logSegments(id)
 		if err == nil && seg.prevSize > 0 {
-			prevIno, _, _ := fileStat(st.Path(id, PrevLogFile))
-			curIno, _, _ := fileStat(st.Path(id, LogFile))
+			prevIno, _, _ := fileutil.FileStat(st.Path(id, PrevLogFile))
+			curIno, _, _ := fileutil.FileStat(st.Path(id, LogFile))
 			seg.meta = LogMeta{Base: seg.prevSize, CurIno: curIno, PrevIno: prevIno}
-			err = writeJSON(st.Path(id, LogMetaFile), seg.meta)
+			err = fileutil.WriteJSON(st.Path(id, LogMetaFile), seg.meta)
 		}
 	}
 	if err != nil {
@@ -135,7 +137,7 @@ func lastByte(path string, size int64) byte {
 	if size <= 0 {
 		return 0
 	}
-	b, err := readAt(path, size-1, 1)
+	b, err := fileutil.ReadAt(path, size-1, 1)
 	if err != nil || len(b) != 1 {
 		return 0
 	}
@@ -150,12 +152,12 @@ func (s *Store) repairRotation(id string) {
 	if readJSON(s.Path(id, LogMetaFile), &meta) != nil || meta.CurIno == 0 {
 		return
 	}
-	curIno, _, curErr := fileStat(s.Path(id, LogFile))
+	curIno, _, curErr := fileutil.FileStat(s.Path(id, LogFile))
 	if curErr == nil && curIno == meta.CurIno {
 		return // consistent
 	}
 	newPath := s.Path(id, LogFile+".new")
-	if ino, _, err := fileStat(newPath); err != nil || ino != meta.CurIno {
+	if ino, _, err := fileutil.FileStat(newPath); err != nil || ino != meta.CurIno {
 		return // not a rotation this code can finish; readers cope
 	}
 	if curErr == nil && curIno == meta.PrevIno {
@@ -325,7 +327,7 @@ func (w *logWriter) rotate() {
 	}
 	meta := LogMeta{Base: w.meta.Base + w.size, PrevBase: w.meta.Base, CurIno: inode(nf), PrevIno: inode(w.f),
 		PrevLineStart: w.startsLine()}
-	if err := writeJSON(w.store.Path(w.id, LogMetaFile), meta); err != nil {
+	if err := fileutil.WriteJSON(w.store.Path(w.id, LogMetaFile), meta); err != nil {
 		nf.Close()
 		os.Remove(newPath)
 		w.maxSize += w.maxSize
@@ -345,7 +347,7 @@ func (w *logWriter) startsLine() bool {
 	if w.meta.Base == 0 {
 		return true
 	}
-	_, size, err := fileStat(w.store.Path(w.id, PrevLogFile))
+	_, size, err := fileutil.FileStat(w.store.Path(w.id, PrevLogFile))
 	return err == nil && lastByte(w.store.Path(w.id, PrevLogFile), size) == '\n'
 }
 

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // writeSpecOnly makes a task directory with only a spec: a task that is
@@ -17,7 +19,7 @@ func writeSpecOnly(t *testing.T, s *Store, group, name string, created time.Time
 		t.Fatal(err)
 	}
 	sp := Spec{ID: id, Name: name, Group: group, Argv: []string{"true"}, CreatedAt: created}
-	if err := writeJSON(s.Path(id, SpecFile), &sp); err != nil {
+	if err := fileutil.WriteJSON(s.Path(id, SpecFile), &sp); err != nil {
 		t.Fatal(err)
 	}
 	return id

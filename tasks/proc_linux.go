@@ -5,10 +5,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 func hostBootID() string {
-	b, err := readSmallFile("/proc/sys/kernel/random/boot_id")
+	b, err := fileutil.ReadSmallFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
 	}
@@ -22,7 +24,7 @@ func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
 	var path [32]byte
 	var buf [1024]byte
 	p := append(append(append(path[:0], "/proc/"...), strconv.Itoa(pid)...), "/stat"...)
-	b, err := readSmallFileInto(string(p), buf[:0])
+	b, err := fileutil.ReadSmallFileInto(string(p), buf[:0])
 	if err != nil {
 		return 0, false, false
 	}
@@ -82,7 +84,7 @@ func groupHasLive(pgid int) bool {
 		if name[0] < '0' || name[0] > '9' {
 			continue
 		}
-		b, err := readSmallFile("/proc/" + name + "/stat")
+		b, err := fileutil.ReadSmallFile("/proc/" + name + "/stat")
 		if err != nil {
 			continue // gone meanwhile
 		}

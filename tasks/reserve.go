@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -234,9 +236,9 @@ func noSpace(err error) bool {
 // going below floor) and tries again, until the write succeeds or the
 // reserve is spent.
 func writeJSONReserved(path string, v any, r *diskReserve, floor int64) error {
-	err := writeJSON(path, v)
+	err := fileutil.WriteJSON(path, v)
 	for err != nil && noSpace(err) && r.release(floor) {
-		err = writeJSON(path, v)
+		err = fileutil.WriteJSON(path, v)
 	}
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // fakeTask writes a spec (and, for live tasks, a run record naming this
@@ -16,17 +18,17 @@ func fakeTask(t *testing.T, s *Store, id, name, group string, live bool, created
 		t.Fatal(err)
 	}
 	c := "true"
-	if err := writeJSON(s.Path(id, SpecFile), Spec{ID: id, Name: name, Group: group, Command: &c, CreatedAt: created}); err != nil {
+	if err := fileutil.WriteJSON(s.Path(id, SpecFile), Spec{ID: id, Name: name, Group: group, Command: &c, CreatedAt: created}); err != nil {
 		t.Fatal(err)
 	}
 	self := os.Getpid()
 	run := Run{Run: 1, SupervisorPID: self, SupervisorStart: procStart(self), PID: self, PGID: self, BootID: BootID()}
-	if err := writeJSON(s.Path(id, RunFile), run); err != nil {
+	if err := fileutil.WriteJSON(s.Path(id, RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	if !live {
 		code := 0
-		if err := writeJSON(s.Path(id, ExitFile), Exit{Run: 1, ExitCode: &code}); err != nil {
+		if err := fileutil.WriteJSON(s.Path(id, ExitFile), Exit{Run: 1, ExitCode: &code}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,13 +97,13 @@ func TestStateDerivation(t *testing.T) {
 	var r Run
 	readJSON(s.Path("bg-live00", RunFile), &r)
 	r.SupervisorStart++
-	writeJSON(s.Path("bg-live00", RunFile), r)
+	fileutil.WriteJSON(s.Path("bg-live00", RunFile), r)
 	if tk, _ := s.load("bg-live00"); tk.State != Lost {
 		t.Fatalf("reused pid: state %s, want lost", tk.State)
 	}
 	// A different boot id (the host rebooted) is lost too.
 	r.SupervisorStart--
-	writeJSON(s.Path("bg-live00", RunFile), r)
+	fileutil.WriteJSON(s.Path("bg-live00", RunFile), r)
 	t.Setenv(bootIDEnv, "another-boot")
 	if tk, _ := s.load("bg-live00"); tk.State != Lost {
 		t.Fatalf("after reboot: state %s, want lost", tk.State)

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -127,7 +129,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			if p.Pane == t.window.Pane {
 				sup = *t.window
 				sup.PanePID, sup.PaneStart, sup.BootID = p.PID, procStart(p.PID), BootID()
-				writeJSON(m.Store.Path(t.ID, WindowFile), sup)
+				fileutil.WriteJSON(m.Store.Path(t.ID, WindowFile), sup)
 			}
 		}
 	} else {
@@ -213,7 +215,7 @@ func (m *Manager) recordWindowOf(ctx context.Context, spec *Spec) {
 	}
 	for _, p := range panes {
 		if p.TaskID == spec.ID {
-			writeJSON(m.Store.Path(spec.ID, WindowFile), WindowRecord{
+			fileutil.WriteJSON(m.Store.Path(spec.ID, WindowFile), WindowRecord{
 				Socket: m.Tmux.Socket, Session: p.Session, SessionID: p.SessionID,
 				Window: p.Window, Pane: p.Pane, PanePID: p.PID,
 				PaneStart: procStart(p.PID), BootID: BootID(),

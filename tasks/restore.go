@@ -9,6 +9,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -104,7 +106,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 			// Its supervisor died between the history and the exit
 			// record: write the exit record from what it saw.
 			ex := *t.exit
-			if err := m.Store.withRecordLock(t.ID, func() error { return writeJSON(m.Store.Path(t.ID, ExitFile), ex) }); err != nil {
+			if err := m.Store.withRecordLock(t.ID, func() error { return fileutil.WriteJSON(m.Store.Path(t.ID, ExitFile), ex) }); err != nil {
 				unlock()
 				return nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
 			}
@@ -283,7 +285,7 @@ func (m *Manager) recordLostLocked(t *Task, reason string) error {
 		return err
 	}
 	ex := Exit{Run: run, StartedAt: started, EndedAt: time.Now().UTC(), Lost: true, LostReason: reason}
-	if err := writeJSON(m.Store.Path(t.ID, ExitFile), ex); err != nil {
+	if err := fileutil.WriteJSON(m.Store.Path(t.ID, ExitFile), ex); err != nil {
 		return err
 	}
 	t.exit = &ex
@@ -293,7 +295,7 @@ func (m *Manager) recordLostLocked(t *Task, reason string) error {
 	if !ok {
 		return nil // the exit record is written; a damaged history stays as it is
 	}
-	return writeJSON(m.Store.Path(t.ID, HistoryFile), appendHistory(hist, ex))
+	return fileutil.WriteJSON(m.Store.Path(t.ID, HistoryFile), appendHistory(hist, ex))
 }
 
 // lostReason says how a lost task was lost, from its records and the

@@ -2,11 +2,12 @@ package tasks
 
 import (
 	"encoding/json"
-	"github.com/bgmux/bgmux/tmuxctl"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bgmux/bgmux/tmuxctl"
 )
 
 // Spec is what to run: written once at start to the task's spec sidecar.

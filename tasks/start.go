@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -151,7 +153,7 @@ func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string
 		Window: win.Window, Pane: win.Pane, PanePID: win.PanePID,
 		PaneStart: procStart(win.PanePID), BootID: BootID(),
 	}
-	if err := writeJSON(m.Store.Path(id, WindowFile), rec); err != nil {
+	if err := fileutil.WriteJSON(m.Store.Path(id, WindowFile), rec); err != nil {
 		return false, wrap(err, "start %s: record window", spec.Name)
 	}
 	return win.NewSession, nil
@@ -299,7 +301,7 @@ func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: name index")
 	}
-	if err := writeJSON(m.Store.Path(id, SpecFile), spec); err != nil {
+	if err := fileutil.WriteJSON(m.Store.Path(id, SpecFile), spec); err != nil {
 		m.Store.unindexName(spec.Group, spec.Name, id)
 		m.Store.Remove(id)
 		return nil, wrap(m.Store.unwritable(err), "start: write spec")

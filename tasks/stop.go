@@ -4,6 +4,8 @@ import (
 	"context"
 	"syscall"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // StopOptions configures Stop.
@@ -51,7 +53,7 @@ func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, e
 	if live {
 		// End the restart policy before signalling, so the supervisor
 		// does not bring the task back.
-		if err := writeFileAtomic(m.Store.Path(t.ID, StopFile), nil); err != nil {
+		if err := fileutil.WriteFileAtomic(m.Store.Path(t.ID, StopFile), nil); err != nil {
 			return nil, wrap(err, "stop %s: record the stop", t.ID)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 func TestNewIDUniqueAndTypeable(t *testing.T) {
@@ -53,7 +55,7 @@ func TestNewIDUniqueAndTypeable(t *testing.T) {
 func TestAtomicSidecars(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "run")
-	if err := writeJSON(p, Run{Run: 1, SupervisorPID: 41, PID: 42, PGID: 42}); err != nil {
+	if err := fileutil.WriteJSON(p, Run{Run: 1, SupervisorPID: 41, PID: 42, PGID: 42}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(p)

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
@@ -538,8 +540,8 @@ func (s *supervisor) nextRun() int {
 		return prev.Run + 1
 	}
 	if ce := (*CorruptError)(nil); errors.As(err, &ce) {
-		if dst := setAsideFile(runPath); dst != "" {
-			fmt.Fprintf(os.Stderr, "[bgmux] the run record %s; it was set aside as %s\n", ce.problem(), dst)
+		if dst := fileutil.SetAside(runPath); dst != "" {
+			fmt.Fprintf(os.Stderr, "[bgmux] the run record %s; it was set aside as %s\n", ce.Problem(), dst)
 		}
 	}
 	var ex Exit

@@ -53,20 +53,3 @@ func (s *Store) taskFile(id, file string) string {
 	}
 	return filepath.Join(s.tasksDir(), id, file)
 }
-
-// dirIDOf is the name of the directory holding path (its last element but
-// one), without allocating: the id of the task whose sidecar path is.
-func dirIDOf(path string) string {
-	end := len(path)
-	for end > 0 && path[end-1] != '/' {
-		end--
-	}
-	for end > 0 && path[end-1] == '/' {
-		end--
-	}
-	start := end
-	for start > 0 && path[start-1] != '/' {
-		start--
-	}
-	return path[start:end]
-}

@@ -1,8 +1,9 @@
 package tasks
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/bgmux/bgmux/fileutil"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 )
@@ -20,16 +21,6 @@ import (
 // signal, a pane to respawn, an offset to read from) must be one bgmux
 // could have written. Fields that are only shown stay optional, so a
 // record written by an older bgmux still reads.
-
-// invalidRecord is the error of a sidecar that parses but is not a valid
-// record.
-type invalidRecord struct{ msg string }
-
-func (e *invalidRecord) Error() string { return e.msg }
-
-func invalidf(format string, args ...any) error {
-	return &invalidRecord{msg: fmt.Sprintf(format, args...)}
-}
 
 // validateRecord checks a decoded sidecar v, read from a file in the
 // directory named dirID, when v is one of the records with a shape.
@@ -50,41 +41,41 @@ func validateRecord(v any, dirID string) error {
 func (s *Spec) validate(dirID string) error {
 	switch {
 	case s.ID == "":
-		return invalidf("it has no id; the task's directory is %s", dirID)
+		return fileutil.Invalidf("it has no id; the task's directory is %s", dirID)
 	case s.ID != dirID:
-		return invalidf("its id %q is not the task's directory, %s", s.ID, dirID)
+		return fileutil.Invalidf("its id %q is not the task's directory, %s", s.ID, dirID)
 	}
 	if err := ValidateName(s.Name); err != nil {
-		return invalidf("its name is invalid: %v", errMessage(err))
+		return fileutil.Invalidf("its name is invalid: %v", errMessage(err))
 	}
 	if err := ValidateGroup(s.Group); err != nil {
-		return invalidf("its group is invalid: %v", errMessage(err))
+		return fileutil.Invalidf("its group is invalid: %v", errMessage(err))
 	}
 	if err := tmuxctl.CheckSocketName(s.Socket); err != nil {
-		return invalidf("its socket is invalid: %v", err)
+		return fileutil.Invalidf("its socket is invalid: %v", err)
 	}
 	switch {
 	case s.Command != nil && len(s.Argv) > 0:
-		return invalidf("it has both a command and an argv")
+		return fileutil.Invalidf("it has both a command and an argv")
 	case s.Command == nil && len(s.Argv) == 0:
-		return invalidf("it has no command and no argv: nothing to run")
+		return fileutil.Invalidf("it has no command and no argv: nothing to run")
 	case s.Command == nil && s.Argv[0] == "":
-		return invalidf("its argv has an empty program name")
+		return fileutil.Invalidf("its argv has an empty program name")
 	case s.CreatedAt.IsZero():
-		return invalidf("it has no created_at")
+		return fileutil.Invalidf("it has no created_at")
 	case s.MaxRestarts != nil && *s.MaxRestarts < 0:
-		return invalidf("its max_restarts is %d, below 0", *s.MaxRestarts)
+		return fileutil.Invalidf("its max_restarts is %d, below 0", *s.MaxRestarts)
 	case s.MaxLogSize < 0:
-		return invalidf("its max_log_size is %d, below 0", s.MaxLogSize)
+		return fileutil.Invalidf("its max_log_size is %d, below 0", s.MaxLogSize)
 	}
 	switch s.Restart {
 	case "", "never", "on-failure", "always":
 	default:
-		return invalidf("its restart policy %q is none of never, on-failure, always", s.Restart)
+		return fileutil.Invalidf("its restart policy %q is none of never, on-failure, always", s.Restart)
 	}
 	for _, tag := range s.Tags {
 		if err := checkWord("tag", tag); err != nil {
-			return invalidf("a tag is invalid: %v", errMessage(err))
+			return fileutil.Invalidf("a tag is invalid: %v", errMessage(err))
 		}
 	}
 	return nil
@@ -103,15 +94,15 @@ func (s *specSummary) validate(dirID string) error { return (*Spec)(s).validate(
 func (r *Run) validate(string) error {
 	switch {
 	case r.Run < 1:
-		return invalidf("its run number is %d, below 1", r.Run)
+		return fileutil.Invalidf("its run number is %d, below 1", r.Run)
 	case r.Restarts < 0:
-		return invalidf("its restarts count is %d, below 0", r.Restarts)
+		return fileutil.Invalidf("its restarts count is %d, below 0", r.Restarts)
 	case r.SupervisorPID <= 0:
-		return invalidf("it has no supervisor_pid")
+		return fileutil.Invalidf("it has no supervisor_pid")
 	case r.PID < 0 || r.PGID != r.PID:
-		return invalidf("its pid %d and pgid %d are not one process group (both are the child's pid, or 0 when it could not start)", r.PID, r.PGID)
+		return fileutil.Invalidf("its pid %d and pgid %d are not one process group (both are the child's pid, or 0 when it could not start)", r.PID, r.PGID)
 	case r.LogOffset < 0:
-		return invalidf("its log_offset is %d, below 0", r.LogOffset)
+		return fileutil.Invalidf("its log_offset is %d, below 0", r.LogOffset)
 	}
 	return nil
 }
@@ -124,19 +115,19 @@ func (r *Run) validate(string) error {
 func (e *Exit) validate(string) error {
 	switch {
 	case e.Run < 0 || e.Run == 0 && !e.Lost:
-		return invalidf("its run number is %d", e.Run)
+		return fileutil.Invalidf("its run number is %d", e.Run)
 	case e.Lost && (e.ExitCode != nil || e.Signal != nil):
-		return invalidf("it records a lost run with an exit code or signal")
+		return fileutil.Invalidf("it records a lost run with an exit code or signal")
 	case e.Lost:
 		return nil
 	case e.ExitCode == nil && e.Signal == nil:
-		return invalidf("it has neither an exit_code nor a signal")
+		return fileutil.Invalidf("it has neither an exit_code nor a signal")
 	case e.ExitCode != nil && e.Signal != nil:
-		return invalidf("it has both an exit_code and a signal")
+		return fileutil.Invalidf("it has both an exit_code and a signal")
 	case e.ExitCode != nil && (*e.ExitCode < 0 || *e.ExitCode > 255):
-		return invalidf("its exit_code %d is not from 0 to 255", *e.ExitCode)
+		return fileutil.Invalidf("its exit_code %d is not from 0 to 255", *e.ExitCode)
 	case e.Signal != nil && *e.Signal == "":
-		return invalidf("its signal is empty")
+		return fileutil.Invalidf("its signal is empty")
 	}
 	return nil
 }
@@ -145,7 +136,7 @@ func (e *Exit) validate(string) error {
 func validateHistory(hist []Exit) error {
 	for i := range hist {
 		if err := hist[i].validate(""); err != nil {
-			return invalidf("entry %d: %v", i+1, err)
+			return fileutil.Invalidf("entry %d: %v", i+1, err)
 		}
 	}
 	return nil
@@ -157,16 +148,16 @@ func validateHistory(hist []Exit) error {
 func (w *WindowRecord) validate(string) error {
 	switch {
 	case !tmuxID(w.Pane, '%'):
-		return invalidf("its pane %q is not a tmux pane id (%%N)", w.Pane)
+		return fileutil.Invalidf("its pane %q is not a tmux pane id (%%N)", w.Pane)
 	case !tmuxID(w.Window, '@'):
-		return invalidf("its window %q is not a tmux window id (@N)", w.Window)
+		return fileutil.Invalidf("its window %q is not a tmux window id (@N)", w.Window)
 	case w.SessionID != "" && !tmuxID(w.SessionID, '$'):
-		return invalidf("its session_id %q is not a tmux session id ($N)", w.SessionID)
+		return fileutil.Invalidf("its session_id %q is not a tmux session id ($N)", w.SessionID)
 	case w.PanePID < 0:
-		return invalidf("its pane_pid is %d, below 0", w.PanePID)
+		return fileutil.Invalidf("its pane_pid is %d, below 0", w.PanePID)
 	}
 	if err := tmuxctl.CheckSocketName(w.Socket); err != nil {
-		return invalidf("its socket is invalid: %v", err)
+		return fileutil.Invalidf("its socket is invalid: %v", err)
 	}
 	return nil
 }
@@ -194,11 +185,11 @@ func tmuxID(s string, sigil byte) bool {
 func (m *LogMeta) validate(string) error {
 	switch {
 	case m.Base <= 0:
-		return invalidf("its base is %d; a rotated log starts above 0", m.Base)
+		return fileutil.Invalidf("its base is %d; a rotated log starts above 0", m.Base)
 	case m.Base > maxLogOffset:
-		return invalidf("its base is %d, more than any log can have held (%d)", m.Base, int64(maxLogOffset))
+		return fileutil.Invalidf("its base is %d, more than any log can have held (%d)", m.Base, int64(maxLogOffset))
 	case m.PrevBase < 0 || m.PrevBase >= m.Base:
-		return invalidf("its prev_base %d is not from 0 to below its base %d", m.PrevBase, m.Base)
+		return fileutil.Invalidf("its prev_base %d is not from 0 to below its base %d", m.PrevBase, m.Base)
 	}
 	return nil
 }
@@ -206,7 +197,7 @@ func (m *LogMeta) validate(string) error {
 // validate checks the record of output lost: counts and offsets from 0.
 func (l *LogLoss) validate(string) error {
 	if l.Bytes < 0 || l.Offset < 0 || l.Gaps < 0 {
-		return invalidf("its bytes %d, offset %d and gaps %d are not all 0 or more", l.Bytes, l.Offset, l.Gaps)
+		return fileutil.Invalidf("its bytes %d, offset %d and gaps %d are not all 0 or more", l.Bytes, l.Offset, l.Gaps)
 	}
 	return nil
 }

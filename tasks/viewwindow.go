@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/bgmux/bgmux/fileutil"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -54,7 +56,7 @@ func (m *Manager) giveWindow(ctx context.Context, t *Task) error {
 		Window: win.Window, Pane: win.Pane, PanePID: win.PanePID,
 		PaneStart: procStart(win.PanePID), BootID: BootID(), Viewer: true,
 	}
-	if err := m.Store.withRecordLock(t.ID, func() error { return writeJSON(m.Store.Path(t.ID, WindowFile), rec) }); err != nil {
+	if err := m.Store.withRecordLock(t.ID, func() error { return fileutil.WriteJSON(m.Store.Path(t.ID, WindowFile), rec) }); err != nil {
 		return wrap(m.Store.unwritable(err), "show %s: record window", t.ID)
 	}
 	t.window = &rec

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/fileutil"
 )
 
 // waitTask is a task on disk whose "supervisor" is the test process
@@ -34,7 +36,7 @@ func newWaitTask(t *testing.T) *waitTask {
 		t.Fatal(err)
 	}
 	cmd := "true"
-	if err := writeJSON(st.Path(id, SpecFile), &Spec{ID: id, Name: "web", Group: "g", Command: &cmd, Tags: []string{}, CreatedAt: time.Now()}); err != nil {
+	if err := fileutil.WriteJSON(st.Path(id, SpecFile), &Spec{ID: id, Name: "web", Group: "g", Command: &cmd, Tags: []string{}, CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(st.Path(id, LogFile), nil, 0o600); err != nil {
@@ -53,7 +55,7 @@ func newWaitTask(t *testing.T) *waitTask {
 func (f *waitTask) writeRun(run int, logOffset int64, supervisor int) {
 	f.t.Helper()
 	r := Run{Run: run, SupervisorPID: supervisor, SupervisorStart: procStart(supervisor), BootID: BootID(), LogOffset: logOffset, StartedAt: time.Now()}
-	if err := writeJSON(f.m.Store.Path("bg-wait01", RunFile), r); err != nil {
+	if err := fileutil.WriteJSON(f.m.Store.Path("bg-wait01", RunFile), r); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -78,7 +80,7 @@ func (f *waitTask) exit(run, code int, signal string) {
 	} else {
 		ex.ExitCode = &code
 	}
-	if err := writeJSON(f.m.Store.Path("bg-wait01", ExitFile), ex); err != nil {
+	if err := fileutil.WriteJSON(f.m.Store.Path("bg-wait01", ExitFile), ex); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -252,7 +254,7 @@ func TestWaitNextRunIsNotOurs(t *testing.T) {
 	// Run 1 exits 1, the restart policy starts run 2, which prints and
 	// exits 5; the waiter may look at any point of this.
 	code := 1
-	if err := writeJSON(f.m.Store.Path("bg-wait01", HistoryFile), []Exit{{Run: 1, ExitCode: &code}}); err != nil {
+	if err := fileutil.WriteJSON(f.m.Store.Path("bg-wait01", HistoryFile), []Exit{{Run: 1, ExitCode: &code}}); err != nil {
 		t.Fatal(err)
 	}
 	f.exit(1, 1, "")
