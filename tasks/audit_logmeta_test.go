@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bgmux/bgmux/tasklog"
 )
 
 // auditBadLogMetas parse as JSON but are no logmeta a rotation writes: a
@@ -51,7 +53,7 @@ func TestAuditLogMetaReaders(t *testing.T) {
 	for name, meta := range auditBadLogMetas {
 		s, id := auditLogTask(t, meta)
 		m := &Manager{Store: s}
-		c, err := s.readLog(id, 0, 0)
+		c, err := s.Log(id).Read(0, 0)
 		var ce *CorruptError
 		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "logmeta is not a valid record") {
 			t.Errorf("%s: readLog with logmeta %s: %+v, %v; want a CorruptError", name, meta, c, err)
@@ -74,7 +76,13 @@ func TestAuditLogMetaReaders(t *testing.T) {
 func TestAuditLogMetaWriter(t *testing.T) {
 	for name, meta := range auditBadLogMetas {
 		s, id := auditLogTask(t, meta)
-		end := ftAppendLog(t, s, id, "newest\n")
+		w, err := tasklog.OpenWriter(s.TaskDir(id), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Append([]byte("newest\n"))
+		w.Close()
+		end := w.End()
 		aside, _ := filepath.Glob(s.Path(id, LogMetaFile) + ".corrupt-*")
 		if len(aside) != 1 {
 			t.Errorf("%s: logmeta %s not set aside: %v", name, meta, aside)
@@ -83,7 +91,7 @@ func TestAuditLogMetaWriter(t *testing.T) {
 		if b, _ := os.ReadFile(aside[0]); string(b) != meta {
 			t.Errorf("%s: the set-aside logmeta holds %q, want %q", name, b, meta)
 		}
-		c, err := s.readLog(id, 0, 0)
+		c, err := s.Log(id).Read(0, 0)
 		if err != nil || string(c.Data) != "older\nnewer\nnewest\n" || c.Start != 0 || c.End != end || end != 19 || c.Dropped != 0 {
 			t.Errorf("%s: log after logmeta %s: %q from %d to %d, dropped %v (%v), writer at %d; want all three lines from 0 to 19", name, meta, c.Data, c.Start, c.End, c.Dropped, err, end)
 		}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bgmux/bgmux/tasklog"
 )
 
 // cutLine is line k of the logcut tests: 19 bytes with its newline.
@@ -15,16 +17,16 @@ func cutLine(k int) string { return fmt.Sprintf("%06d:abcdefghij\n", k) }
 // oldest kept line is shown whole, not dropped as if it had been cut.
 func TestAuditRotationAtALineStartKeepsIt(t *testing.T) {
 	f := newLogFixture(t)
-	w, err := openLogWriter(f.m.Store, f.id, MinLogSize)
+	w, err := tasklog.OpenWriter(f.m.Store.TaskDir(f.id), MinLogSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.close()
+	defer w.Close()
 	var b strings.Builder
 	for k := 0; k < 600; k++ {
 		fmt.Fprintf(&b, "%015d\n", k) // 16 bytes: 256 lines a segment
 	}
-	w.write([]byte(b.String()))
+	w.Append([]byte(b.String()))
 	res := f.logs(LogOptions{Head: 1})
 	if len(res.Lines) != 1 || res.Lines[0] != fmt.Sprintf("%015d", 256) || res.StartOffset != 4096 || res.Dropped != 4096 || res.Skipped != 4096 {
 		t.Fatalf("logs --head 1 after rotation at a line start: %q at %d, dropped %d, skipped %d; want line 256 at 4096",
@@ -39,11 +41,11 @@ func TestAuditRotationAtALineStartKeepsIt(t *testing.T) {
 // stopped.
 func TestAuditRotationOvertakingAScan(t *testing.T) {
 	f := newLogFixture(t)
-	w, err := openLogWriter(f.m.Store, f.id, scanChunk)
+	w, err := tasklog.OpenWriter(f.m.Store.TaskDir(f.id), tasklog.ScanChunk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.close()
+	defer w.Close()
 	next := 0
 	write := func(n int64) {
 		var b strings.Builder
@@ -51,34 +53,34 @@ func TestAuditRotationOvertakingAScan(t *testing.T) {
 			b.WriteString(cutLine(next))
 			next++
 		}
-		w.write([]byte(b.String()))
+		w.Append([]byte(b.String()))
 	}
-	write(scanChunk * 3 / 2) // older segment [0, 1 MiB), the first chunk ends inside a line
+	write(tasklog.ScanChunk * 3 / 2) // older segment [0, 1 MiB), the first chunk ends inside a line
 	whole := regexp.MustCompile(`^[0-9]{6}:abcdefghij\n$`)
 	var got int64
 	var lost []int64
 	first := true
-	sc, err := f.m.Store.scanLog(f.id, 0, func(skipped, dropped int64) bool {
+	sc, err := f.m.Store.Log(f.id).Scan(0, func(skipped, dropped int64) bool {
 		lost = append(lost, skipped)
 		return true
-	}, func(l logLine) bool {
-		if !whole.Match(l.raw) {
-			t.Fatalf("scan passed on %q at %d: not a whole line", l.raw, l.off)
+	}, func(l tasklog.Line) bool {
+		if !whole.Match(l.Raw) {
+			t.Fatalf("scan passed on %q at %d: not a whole line", l.Raw, l.Off)
 		}
 		if first {
 			first = false
-			write(scanChunk * 2) // two rotations: the rest of the first chunk's last line is gone
+			write(tasklog.ScanChunk * 2) // two rotations: the rest of the first chunk's last line is gone
 		}
-		got += int64(len(l.raw))
+		got += int64(len(l.Raw))
 		return true
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lost) != 1 || sc.skipped != lost[0] || sc.skipped == 0 {
-		t.Fatalf("rotation overtaking the scan: lost reports %v, skipped %d; want one report of what was skipped", lost, sc.skipped)
+	if len(lost) != 1 || sc.Skipped != lost[0] || sc.Skipped == 0 {
+		t.Fatalf("rotation overtaking the scan: lost reports %v, skipped %d; want one report of what was skipped", lost, sc.Skipped)
 	}
-	if sc.start+got+sc.skipped != sc.next {
-		t.Fatalf("scan from %d: %d bytes of lines + %d skipped != next %d", sc.start, got, sc.skipped, sc.next)
+	if sc.Start+got+sc.Skipped != sc.Next {
+		t.Fatalf("scan from %d: %d bytes of lines + %d skipped != next %d", sc.Start, got, sc.Skipped, sc.Next)
 	}
 }

@@ -1,193 +1,40 @@
 package tasks
 
-import (
-	"errors"
-	"fmt"
-	"io/fs"
-	"time"
+import "github.com/bgmux/bgmux/tasklog"
 
-	"github.com/bgmux/bgmux/fileutil"
-)
-
-// The output log of a task is a stream of bytes addressed by logical
-// offsets: the number of bytes the task had written before that byte,
-// over its whole life (all runs). On disk it is at most two segments:
-//
-//	output.log    the newest bytes, starting at logical offset Base
-//	output.log.1  the bytes before them, starting at PrevBase (optional)
-//
-// Bytes before PrevBase were dropped by rotation (max_log_size). The
-// logmeta sidecar records Base and PrevBase; without it Base is 0 and
-// there is no older segment. Only the supervisor writes these files.
+// The output log's files and records; the log format is package tasklog.
 const (
-	PrevLogFile = "output.log.1"
-	LogMetaFile = "logmeta"
-	// TimeIndexFile has one "unix_millis logical_offset" line per second
-	// in which output arrived, for --since.
-	TimeIndexFile = "output.idx"
+	PrevLogFile   = tasklog.PrevLogFile
+	LogMetaFile   = tasklog.MetaFile
+	TimeIndexFile = tasklog.TimeIndexFile
 )
 
 // LogMeta is the logmeta sidecar: where each segment starts.
-type LogMeta struct {
-	Base     int64 `json:"base"`
-	PrevBase int64 `json:"prev_base"`
-	// CurIno and PrevIno are the inodes of output.log and output.log.1 this
-	// meta describes; a reader that finds other inodes is looking at a
-	// rotation in progress and looks again.
-	CurIno  uint64 `json:"cur_ino,omitempty"`
-	PrevIno uint64 `json:"prev_ino,omitempty"`
-	// PrevLineStart says that PrevBase is the start of a line: the byte
-	// before it, dropped, was a newline. When it is not (rotation cut a
-	// line), the oldest kept line begins after the next newline (see
-	// keptStart).
-	PrevLineStart bool `json:"prev_line_start,omitempty"`
-}
+type LogMeta = tasklog.Meta
 
 // LogChunk is a slice of a task's output by logical offsets.
-type LogChunk struct {
-	// Data holds the bytes from Start (inclusive) to End (exclusive).
-	Data  []byte `json:"-"`
-	Start int64  `json:"start_offset"`
-	End   int64  `json:"end_offset"`
-	// Skipped counts bytes between the requested offset and Start that
-	// rotation dropped before they could be read.
-	Skipped int64 `json:"skipped"`
-	// Dropped is the total the log has lost to rotation: the offset of its
-	// oldest kept line (the rest of a line rotation cut counts as dropped).
-	Dropped int64 `json:"dropped"`
-}
+type LogChunk = tasklog.Chunk
 
-// logSegments describes the files of a task's log as they are now.
-type logSegments struct {
-	meta     LogMeta
-	prevSize int64 // size of output.log.1 (0 when absent)
-	size     int64 // size of output.log
-}
+// DefaultMaxLogSize bounds output.log (and output.log.1) per task.
+const DefaultMaxLogSize = tasklog.DefaultMaxLogSize
 
-func (s *Store) logSegments(id string) (logSegments, error) {
-	for attempt := 0; ; attempt++ {
-		var meta LogMeta
-		if err := readJSON(s.Path(id, LogMetaFile), &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return logSegments{}, err
-		}
-		prevIno, prev, prevErr := fileutil.FileStat(s.Path(id, PrevLogFile))
-		curIno, cur, _ := fileutil.FileStat(s.Path(id, LogFile))
-		consistent := meta.CurIno == 0 || meta.CurIno == curIno && (meta.PrevIno == 0 || meta.PrevIno == prevIno)
-		if consistent || attempt >= 50 {
-			if prevErr == nil && meta.Base > 0 && meta.PrevBase+prev != meta.Base {
-				// The older segment is what output.log was when it
-				// rotated: it ends where the newer one begins.
-				return logSegments{}, s.logMetaContradicted(id, fmt.Sprintf("its older segment would end at %d (prev_base %d, output.log.1 holds %d bytes), not at its base %d", meta.PrevBase+prev, meta.PrevBase, prev, meta.Base))
-			}
-			return logSegments{meta: meta, prevSize: prev, size: cur}, nil
-		}
-		// The writer is between writing logmeta and its renames.
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// dropped is the logical offset of the oldest byte still on disk.
-func (g logSegments) dropped() int64 {
-	if g.prevSize > 0 || g.meta.PrevBase > 0 {
-		return g.meta.PrevBase
-	}
-	return g.meta.Base
-}
-
-// end is the logical offset just past the newest byte.
-func (g logSegments) end() int64 { return g.meta.Base + g.size }
+// Log is the output log of task id.
+func (s *Store) Log(id string) tasklog.Log { return tasklog.Log{Dir: s.TaskDir(id)} }
 
 // LogEnd returns the logical offset just past the newest byte of t's
 // log: output written after this call starts at or beyond it.
 func (m *Manager) LogEnd(t *Task) (int64, error) {
-	seg, err := m.Store.logSegments(t.ID)
+	seg, err := m.Store.Log(t.ID).Segments()
 	if err != nil {
 		return 0, err
 	}
-	return seg.end(), nil
+	return seg.End(), nil
 }
 
-// ReadLog returns the task's output from logical offset from (clamped to
-// the oldest whole line still on disk) up to the current end, at most max bytes when
+// ReadLog returns the task's output from logical offset from (clamped to the
+// oldest whole line still on disk) up to the current end, at most max bytes when
 // max > 0 (the newest bytes are cut, not the oldest). from < 0 counts back
 // from the end.
 func (m *Manager) ReadLog(t *Task, from, max int64) (*LogChunk, error) {
-	return m.Store.readLog(t.ID, from, max)
-}
-
-func (s *Store) readLog(id string, from, max int64) (*LogChunk, error) {
-	seg, err := s.logSegments(id)
-	if err != nil {
-		return nil, err
-	}
-	end := seg.end()
-	if from < 0 {
-		from = end + from
-		if from < 0 {
-			from = 0
-		}
-	}
-	c := &LogChunk{Start: from, End: from}
-	if c.Dropped, err = s.keptStart(id, seg); err != nil {
-		return nil, err
-	}
-	if from < c.Dropped {
-		c.Skipped = c.Dropped - from
-		c.Start, c.End = c.Dropped, c.Dropped
-	}
-	if c.Start >= end {
-		c.Start, c.End = end, end
-		return c, nil
-	}
-	to := end
-	if max > 0 && to-c.Start > max {
-		to = c.Start + max
-	}
-	buf, err := s.readSegments(id, seg, c.Start, to)
-	if err != nil {
-		return nil, err
-	}
-	c.Data = buf
-	c.End = c.Start + int64(len(buf))
-	return c, nil
-}
-
-// readSegments reads the logical bytes start..to of the log laid out as
-// seg: the older segment first, then the current one.
-func (s *Store) readSegments(id string, seg logSegments, start, to int64) ([]byte, error) {
-	buf := make([]byte, 0, max(to-start, 0))
-	if start < seg.meta.Base {
-		part, err := fileutil.ReadAt(s.Path(id, PrevLogFile), start-seg.meta.PrevBase, min64(to, seg.meta.Base)-start)
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, part...)
-	}
-	if to > seg.meta.Base {
-		off := start - seg.meta.Base
-		if off < 0 {
-			off = 0
-		}
-		part, err := fileutil.ReadAt(s.Path(id, LogFile), off, to-seg.meta.Base-off)
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, part...)
-	}
-	return buf, nil
-}
-
-func min64(a, b int64) int64 {
-	if a < b {
-		return a
-	}
-	return b
-}
-
-// logMetaContradicted is the error of a logmeta that the log's files
-// contradict: as damaged as one that does not parse.
-func (s *Store) logMetaContradicted(id, why string) error {
-	path := s.Path(id, LogMetaFile)
-	data, _ := fileutil.ReadSmallFile(path)
-	return &CorruptError{Path: path, Err: fileutil.Invalidf("%s", why), Data: data}
+	return m.Store.Log(t.ID).Read(from, max)
 }

@@ -2,12 +2,10 @@ package tasks
 
 import (
 	"bytes"
-	"errors"
-	"io/fs"
-	"os"
 	"regexp"
-	"strconv"
 	"time"
+
+	"github.com/bgmux/bgmux/tasklog"
 )
 
 // LogOptions selects what Logs (and Follow) read of a task's output.
@@ -93,9 +91,6 @@ type LogResult struct {
 	// the log's bytes from StartOffset to EndOffset.
 	Data []byte `json:"-"`
 }
-
-// scanChunk is how much of the log one read takes.
-const scanChunk = 1 << 20
 
 // logQuery is a validated LogOptions.
 type logQuery struct {
@@ -268,14 +263,14 @@ func (m *Manager) read(id string, q *logQuery, finished bool, f *lineFilter) (re
 	case q.SinceOffset != nil:
 		from = *q.SinceOffset
 	case q.Since > 0:
-		off, exact, err := s.sinceOffset(id, time.Now().Add(-q.Since))
+		off, exact, err := s.Log(id).SinceOffset(time.Now().Add(-q.Since))
 		if err != nil {
 			return res, err
 		}
 		from, res.sinceExact = off, &exact
 	}
 	if q.Tail > 0 && q.re == nil {
-		start, err := s.tailStart(id, q.Tail)
+		start, err := s.Log(id).TailStart(q.Tail)
 		if err != nil {
 			return res, err
 		}
@@ -291,8 +286,8 @@ func (m *Manager) read(id string, q *logQuery, finished bool, f *lineFilter) (re
 			return !stopped
 		}
 	}
-	sc, err := s.scanLog(id, from, lost, func(l logLine) bool {
-		if !f.push(l) {
+	sc, err := s.Log(id).Scan(from, lost, func(l tasklog.Line) bool {
+		if !f.push(logLine{off: l.Off, raw: l.Raw}) {
 			stopped = true
 		}
 		return !stopped
@@ -300,20 +295,20 @@ func (m *Manager) read(id string, q *logQuery, finished bool, f *lineFilter) (re
 	if err != nil {
 		return res, err
 	}
-	res.start, res.end, res.skipped, res.dropped, res.logEnd = sc.start, sc.next, sc.skipped, sc.dropped, sc.logEnd
-	if q.Since > 0 && sc.skipped > 0 {
+	res.start, res.end, res.skipped, res.dropped, res.logEnd = sc.Start, sc.Next, sc.Skipped, sc.Dropped, sc.LogEnd
+	if q.Since > 0 && sc.Skipped > 0 {
 		// Output older than the time asked for is not missed output.
 		res.skipped = 0
 	}
 	switch {
 	case stopped:
-		res.end = max(f.lastEnd, sc.start)
-		res.more = res.end < sc.logEnd
-	case sc.partial != nil && (finished || !q.incremental()):
-		f.push(*sc.partial)
-		res.partial = f.emitted && f.lastEnd == sc.partial.end()
+		res.end = max(f.lastEnd, sc.Start)
+		res.more = res.end < sc.LogEnd
+	case sc.Partial != nil && (finished || !q.incremental()):
+		f.push(logLine{off: sc.Partial.Off, raw: sc.Partial.Raw})
+		res.partial = f.emitted && f.lastEnd == sc.Partial.End()
 		if finished {
-			res.end = sc.partial.end()
+			res.end = sc.Partial.End()
 		}
 	}
 	if q.New && res.end != from {
@@ -405,221 +400,4 @@ func trimTail(res *LogResult, data *bytes.Buffer, firstData *[]int, n int) {
 		}
 		*firstData = fd
 	}
-}
-
-// scan describes one pass of scanLog.
-type scan struct {
-	start   int64 // where reading began (the requested offset, clamped)
-	next    int64 // just past the last complete line passed on
-	skipped int64 // bytes between the requested offset and start lost to rotation
-	dropped int64
-	logEnd  int64    // the log's end when the scan began
-	partial *logLine // the bytes after the last newline, if any
-}
-
-// scanLog reads the log from logical offset from up to its end as it is
-// when the scan begins, in chunks, and calls fn for each complete line
-// (fn returns false to stop). When the log has dropped output, lost is
-// told first (and again if rotation overtakes the scan); it too returns
-// false to stop. A line may span chunks; lines are split at
-// newline bytes only, so a line never ends inside a UTF-8 sequence.
-func (s *Store) scanLog(id string, from int64, lost func(skipped, dropped int64) bool, fn func(logLine) bool) (scan, error) {
-	seg, err := s.logSegments(id)
-	if err != nil {
-		return scan{}, err
-	}
-	kept, err := s.keptStart(id, seg)
-	if err != nil {
-		return scan{}, err
-	}
-	sc := scan{dropped: kept, logEnd: seg.end()}
-	pos := max(from, 0)
-	if pos < sc.dropped {
-		sc.skipped, pos = sc.dropped-pos, sc.dropped
-	}
-	pos = min(pos, sc.logEnd)
-	sc.start, sc.next = pos, pos
-	if lost != nil && (sc.skipped > 0 || sc.dropped > 0) && !lost(sc.skipped, sc.dropped) {
-		return sc, nil
-	}
-	var carry []byte
-	carryOff := pos
-	for pos < sc.logEnd {
-		c, err := s.readLog(id, pos, min(scanChunk, sc.logEnd-pos))
-		if err != nil {
-			return sc, err
-		}
-		if c.Skipped > 0 {
-			// Rotation overtook this scan: what lay between is gone,
-			// and so is the line it cut short (the beginning read so
-			// far counts as skipped too); the chunk begins at a line.
-			skipped := c.Skipped + int64(len(carry))
-			sc.skipped += skipped
-			sc.dropped = c.Dropped
-			if lost != nil && !lost(skipped, c.Dropped) {
-				return sc, nil
-			}
-			carry, carryOff, sc.next = nil, c.Start, c.Start
-		}
-		if len(c.Data) == 0 {
-			break
-		}
-		data, at := c.Data, c.Start
-		for {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				carry = append(carry, data...)
-				break
-			}
-			raw := data[:i+1]
-			if len(carry) > 0 {
-				raw = append(carry, raw...)
-				carry = nil
-			}
-			l := logLine{off: carryOff, raw: raw}
-			at += int64(i + 1)
-			data, carryOff, sc.next = data[i+1:], at, l.end()
-			if !fn(l) {
-				return sc, nil
-			}
-		}
-		pos = c.End
-	}
-	if len(carry) > 0 {
-		sc.partial = &logLine{off: carryOff, raw: carry}
-	}
-	return sc, nil
-}
-
-// tailStart returns the offset where the last n lines of the log begin
-// (a last line without a newline counts as a line), reading backwards from
-// the end only as far as needed.
-func (s *Store) tailStart(id string, n int) (int64, error) {
-	seg, err := s.logSegments(id)
-	if err != nil {
-		return 0, err
-	}
-	lo, err := s.keptStart(id, seg)
-	if err != nil {
-		return 0, err
-	}
-	end := seg.end()
-	chunk := int64(64 << 10)
-	for pos := end; pos > lo; {
-		from := max(pos-chunk, lo)
-		c, err := s.readLog(id, from, pos-from)
-		if err != nil {
-			return 0, err
-		}
-		if c.Skipped > 0 || c.Start != from || c.End != pos {
-			// Rotated while we looked: begin at what is kept.
-			return c.Start, nil
-		}
-		for i := len(c.Data) - 1; i >= 0; i-- {
-			if c.Data[i] != '\n' || from+int64(i) == end-1 {
-				continue
-			}
-			if n--; n == 0 {
-				return from + int64(i) + 1, nil
-			}
-		}
-		pos = from
-		chunk = min(chunk*2, 8<<20)
-	}
-	return lo, nil
-}
-
-// sinceOffset finds where the output written at or after cutoff begins,
-// from the time index (lines "unix_millis logical_offset", one per second
-// with output, oldest first): the offset of the first entry at or after
-// cutoff, moved back to the start of its line. It reads the index
-// backwards from its end, so a recent cutoff reads little. exact is false
-// when there is no index (the whole log is returned) or the index begins
-// after the log did.
-func (s *Store) sinceOffset(id string, cutoff time.Time) (off int64, exact bool, err error) {
-	f, err := os.Open(s.Path(id, TimeIndexFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return 0, false, err
-	}
-	limit := cutoff.UnixMilli()
-	found, first := int64(-1), int64(-1)
-	var rest []byte // the start of a line that began before the chunk read last
-	pos := st.Size()
-	chunk := int64(64 << 10)
-	for pos > 0 {
-		from := max(pos-chunk, 0)
-		buf := make([]byte, pos-from, pos-from+int64(len(rest)))
-		if _, err := f.ReadAt(buf, from); err != nil {
-			return 0, false, err
-		}
-		buf = append(buf, rest...)
-		lines := bytes.Split(buf, []byte{'\n'})
-		if from > 0 {
-			rest, lines = lines[0], lines[1:]
-		} else {
-			rest = nil
-		}
-		for i := len(lines) - 1; i >= 0; i-- {
-			ms, o, ok := parseIndexLine(lines[i])
-			if !ok {
-				continue // the unfinished last line, or damage
-			}
-			// An entry marks the first write in its second; writes
-			// until the second ends may follow it.
-			if (ms/1000+1)*1000 <= limit {
-				if found < 0 {
-					// Nothing was written since cutoff.
-					seg, err := s.logSegments(id)
-					return seg.end(), true, err
-				}
-				start, err := s.lineStart(id, found)
-				return start, true, err
-			}
-			found, first = o, o
-		}
-		pos = from
-		chunk = min(chunk*2, 8<<20)
-	}
-	if first < 0 {
-		return 0, false, nil // an empty index
-	}
-	// Everything indexed is recent: the whole log, which is exact when
-	// the index starts with the log.
-	return 0, first == 0, nil
-}
-
-func parseIndexLine(b []byte) (ms, off int64, ok bool) {
-	a, c, found := bytes.Cut(b, []byte{' '})
-	if !found {
-		return 0, 0, false
-	}
-	ms, err1 := strconv.ParseInt(string(a), 10, 64)
-	off, err2 := strconv.ParseInt(string(c), 10, 64)
-	return ms, off, err1 == nil && err2 == nil && off >= 0
-}
-
-// lineStart moves a logical offset back to the start of its line (an
-// index entry marks where a write began, which may be mid-line), looking
-// back at most 64 KiB.
-func (s *Store) lineStart(id string, off int64) (int64, error) {
-	from := max(off-64<<10, 0)
-	c, err := s.readLog(id, from, off-from)
-	if err != nil || len(c.Data) == 0 || c.End != off {
-		return off, err
-	}
-	if i := bytes.LastIndexByte(c.Data, '\n'); i >= 0 {
-		return c.Start + int64(i) + 1, nil
-	}
-	if from == 0 || c.Skipped > 0 || c.Start == c.Dropped {
-		return c.Start, nil // the line is the first kept one
-	}
-	return off, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/tasklog"
 )
 
 // logFixture is a task on disk whose supervisor is the test process (so
@@ -404,7 +405,7 @@ func TestLogsCorruptCursor(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(f.m.Store.TaskDir(f.id), CursorsDir), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	p := f.m.Store.cursorPath(f.id, "r")
+	p := f.m.Store.Log(f.id).CursorPath("r")
 	if err := os.WriteFile(p, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +466,7 @@ func TestLogsLongLinesAcrossChunks(t *testing.T) {
 	var want []string
 	var b strings.Builder
 	for i := 0; i < 40; i++ {
-		l := strings.Repeat(string(rune('a'+i%26)), (i*97913)%(3*scanChunk/2)+1)
+		l := strings.Repeat(string(rune('a'+i%26)), (i*97913)%(3*tasklog.ScanChunk/2)+1)
 		want = append(want, l)
 		b.WriteString(l + "\n")
 	}

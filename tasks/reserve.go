@@ -243,23 +243,6 @@ func writeJSONReserved(path string, v any, r *diskReserve, floor int64) error {
 	return err
 }
 
-// lossReason says in words why a write to the log failed.
-func lossReason(err error) string {
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		return "disk full (no space left on device)"
-	case errors.Is(err, syscall.EDQUOT):
-		return "disk quota exceeded"
-	case errors.Is(err, syscall.EFBIG):
-		return "file too large for the file system"
-	}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
 // diskFree is how many bytes of the file system holding dir this user
 // may still write.
 func diskFree(dir string) (uint64, bool) {

@@ -51,7 +51,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	if err := m.Store.Init(); err != nil {
 		return nil, err
 	}
-	unlockRestore, err := lockFile(filepath.Join(m.Store.Dir, "restore.lock"))
+	unlockRestore, err := fileutil.LockFile(filepath.Join(m.Store.Dir, "restore.lock"))
 	if err != nil {
 		return nil, wrap(m.Store.unwritable(err), "restore")
 	}

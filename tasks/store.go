@@ -10,8 +10,8 @@ import (
 	"sort"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/tasklog"
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -21,7 +21,7 @@ const (
 	RunFile    = "run"
 	ExitFile   = "exit"
 	WindowFile = "window"
-	LogFile    = "output.log"
+	LogFile    = tasklog.LogFile
 	// HistoryFile holds the exit records of past runs (JSON array).
 	HistoryFile = "history"
 	// StopFile marks a task stopped by bgmux stop: no restart follows.
@@ -120,34 +120,11 @@ func (s *Store) Lock() (func(), error) {
 	if err := s.Init(); err != nil {
 		return nil, err
 	}
-	unlock, err := lockFile(filepath.Join(s.Dir, "lock"))
+	unlock, err := fileutil.LockFile(filepath.Join(s.Dir, "lock"))
 	if err != nil && errors.Is(err, fs.ErrPermission) {
 		return nil, s.unwritable(err)
 	}
 	return unlock, err
-}
-
-// lockFile takes an exclusive flock on path (created if needed) and
-// returns its release function.
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
-	}
-	return func() {
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		f.Close()
-	}, nil
 }
 
 // idAlphabet avoids letters that read like digits (l, o) in a short id.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/tasklog"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 	"github.com/creack/pty"
@@ -126,7 +127,7 @@ type supervisor struct {
 	store *Store
 	spec  *Spec
 	pane  string
-	log   *logWriter
+	log   *tasklog.Writer
 	// fan copies the output to the panes showing it: own (the
 	// supervisor's pane) and viewers.
 	fan *fanout
@@ -376,12 +377,12 @@ func (s *supervisor) resize(sz *pty.Winsize) {
 // openLog opens the task's log for the output of this supervisor's
 // runs, first ending a line a killed supervisor left cut short.
 func (s *supervisor) openLog() {
-	w, err := openLogWriter(s.store, s.spec.ID, s.spec.MaxLogSize)
+	w, err := tasklog.OpenWriter(s.store.TaskDir(s.spec.ID), s.spec.MaxLogSize)
 	if err != nil {
 		supErrorf("[bgmux] cannot open the log: %v\n", err)
 		return
 	}
-	w.saveLoss = func(l LogLoss) error {
+	w.SaveLoss = func(l LogLoss) error {
 		// Half of the reserve stays for the exit record.
 		err := s.writeRecord(LogLossFile, l, reserveSize/2)
 		if err != nil && noSpace(err) {
@@ -392,8 +393,8 @@ func (s *supervisor) openLog() {
 		}
 		return err
 	}
-	w.warn = func(msg string) { s.fan.each(func(p *paneSink) { p.push([]byte(msg)) }) }
-	w.endCutLine()
+	w.Warn = func(msg string) { s.fan.each(func(p *paneSink) { p.push([]byte(msg)) }) }
+	w.EndCutLine()
 	s.log = w
 }
 
@@ -462,7 +463,7 @@ func (s *supervisor) finish(state string) {
 	case <-time.After(3 * time.Second):
 	}
 	if s.log != nil {
-		s.log.close()
+		s.log.Close()
 	}
 }
 
@@ -588,10 +589,10 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	}
 	if s.log != nil {
 		// A run starts on a line of its own.
-		s.log.endCutLine()
-		rec.LogOffset = s.log.end()
-	} else if seg, err := s.store.logSegments(s.spec.ID); err == nil {
-		rec.LogOffset = seg.end()
+		s.log.EndCutLine()
+		rec.LogOffset = s.log.End()
+	} else if seg, err := s.store.Log(s.spec.ID).Segments(); err == nil {
+		rec.LogOffset = seg.End()
 	}
 	path, code, lookErr := lookPath(argv[0], env, s.spec.Cwd)
 	var cmd *exec.Cmd
@@ -727,7 +728,7 @@ func (s *supervisor) pump(master *os.File, drained chan struct{}) {
 		n, err := master.Read(buf)
 		if n > 0 {
 			if s.log != nil {
-				s.log.write(buf[:n])
+				s.log.Append(buf[:n])
 			}
 			s.fan.write(buf[:n])
 		}
@@ -790,7 +791,7 @@ func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration
 		trailer += "; restarting in " + roundDuration(restartIn)
 	}
 	lead := "\r\n"
-	if s.log != nil && s.log.endsLine() {
+	if s.log != nil && s.log.EndsLine() {
 		lead = ""
 	}
 	s.paneNote(lead + trailer + "\r\n")
@@ -798,9 +799,9 @@ func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration
 		// Space freed from the reserve goes to the records, not to
 		// output waiting to be written; and the record of output lost
 		// is final before the exit record says the run is over.
-		s.log.hold(true)
-		defer s.log.hold(false)
-		s.log.flushLoss(true)
+		s.log.Hold(true)
+		defer s.log.Hold(false)
+		s.log.FlushLoss(true)
 	}
 	return s.recordExit(*ex, true)
 }

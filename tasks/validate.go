@@ -28,6 +28,8 @@ func validateRecord(v any, dirID string) error {
 	switch r := v.(type) {
 	case interface{ validate(dirID string) error }:
 		return r.validate(dirID)
+	case interface{ Validate(dirID string) error }:
+		return r.Validate(dirID)
 	case *[]Exit:
 		return validateHistory(*r)
 	}
@@ -175,37 +177,6 @@ func tmuxID(s string, sigil byte) bool {
 	}
 	return true
 }
-
-// validate checks logmeta. It exists only after a rotation, which starts
-// output.log at the end of the older segment: Base is above 0 (and below
-// maxLogOffset, so that the log's end cannot overflow), and the older
-// segment starts at PrevBase, from 0 to below Base. That the segments on
-// disk agree (the older one ends at Base) is checked where their sizes
-// are read (logSegments).
-func (m *LogMeta) validate(string) error {
-	switch {
-	case m.Base <= 0:
-		return fileutil.Invalidf("its base is %d; a rotated log starts above 0", m.Base)
-	case m.Base > maxLogOffset:
-		return fileutil.Invalidf("its base is %d, more than any log can have held (%d)", m.Base, int64(maxLogOffset))
-	case m.PrevBase < 0 || m.PrevBase >= m.Base:
-		return fileutil.Invalidf("its prev_base %d is not from 0 to below its base %d", m.PrevBase, m.Base)
-	}
-	return nil
-}
-
-// validate checks the record of output lost: counts and offsets from 0.
-func (l *LogLoss) validate(string) error {
-	if l.Bytes < 0 || l.Offset < 0 || l.Gaps < 0 {
-		return fileutil.Invalidf("its bytes %d, offset %d and gaps %d are not all 0 or more", l.Bytes, l.Offset, l.Gaps)
-	}
-	return nil
-}
-
-// maxLogOffset bounds a log's logical offsets: 4 EiB, far beyond what
-// any task writes, and far enough below the int64 limit that adding a
-// segment's size cannot overflow.
-const maxLogOffset = 1 << 62
 
 // errMessage is err's text without a trailing period, for quoting.
 func errMessage(err error) string { return strings.TrimSuffix(err.Error(), ".") }

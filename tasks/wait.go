@@ -278,7 +278,7 @@ func (w *waiter) adopt(t *Task) error {
 	if w.opts.For != nil && w.opts.From > from {
 		from = w.opts.From
 		// From inside a line: that line began before it.
-		c, err := w.m.Store.readLog(w.id, from-1, 1)
+		c, err := w.m.Store.Log(w.id).Read(from-1, 1)
 		if err != nil {
 			return err
 		}
@@ -292,7 +292,7 @@ func (w *waiter) adopt(t *Task) error {
 			return nil
 		}
 		// Only the latest lines are wanted: skip most of a long log.
-		c, err := w.m.Store.readLog(w.id, -progressWindow, 1)
+		c, err := w.m.Store.Log(w.id).Read(-progressWindow, 1)
 		if err != nil {
 			return err
 		}
@@ -326,7 +326,7 @@ func (w *waiter) read(t *Task, final bool) (*WaitResult, error) {
 				max = w.limit - w.lines.off
 			}
 		}
-		c, err := w.m.Store.readLog(w.id, w.lines.off, max)
+		c, err := w.m.Store.Log(w.id).Read(w.lines.off, max)
 		if err != nil {
 			return nil, wrap(err, "wait %s: read the log", w.id)
 		}

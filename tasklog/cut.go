@@ -1,4 +1,4 @@
-package tasks
+package tasklog
 
 import (
 	"bytes"
@@ -9,20 +9,20 @@ import (
 // fall inside a line: the oldest kept byte is then the tail of a line
 // whose beginning is gone. No read shows such a tail: every read from a
 // point where output was dropped begins at the next line start, and the
-// tail's bytes count as dropped (LogChunk.Dropped, the skipped and
+// tail's bytes count as dropped (Chunk.Dropped, the skipped and
 // dropped of logs).
 
-// keptStart is the logical offset of the oldest line the log holds
+// KeptStart is the logical offset of the oldest line the log holds
 // whole: the oldest kept byte when the byte before it (dropped) was a
 // newline, as the writer records in logmeta (prev_line_start), else just
 // past the first newline after it, or the log's end when no newline has
 // come yet.
-func (s *Store) keptStart(id string, seg logSegments) (int64, error) {
-	d := seg.dropped()
-	if d == 0 || d == seg.meta.PrevBase && seg.meta.PrevLineStart {
+func (l Log) KeptStart(seg Segments) (int64, error) {
+	d := seg.Dropped()
+	if d == 0 || d == seg.Meta.PrevBase && seg.Meta.PrevLineStart {
 		return d, nil
 	}
-	key := s.TaskDir(id)
+	key := l.Dir
 	pos := d
 	if v, ok := keptCache.Load(key); ok {
 		if k := v.(keptEntry); k.dropped == d {
@@ -32,10 +32,10 @@ func (s *Store) keptStart(id string, seg logSegments) (int64, error) {
 			pos = max(pos, k.upTo)
 		}
 	}
-	end := seg.end()
-	for chunk := int64(4 << 10); pos < end; chunk = min(chunk*4, scanChunk) {
+	end := seg.End()
+	for chunk := int64(4 << 10); pos < end; chunk = min(chunk*4, ScanChunk) {
 		to := min(pos+chunk, end)
-		data, err := s.readSegments(id, seg, pos, to)
+		data, err := l.readSegments(seg, pos, to)
 		if err != nil {
 			return 0, err
 		}

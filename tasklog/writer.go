@@ -1,4 +1,4 @@
-package tasks
+package tasklog
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 // DefaultMaxLogSize bounds output.log (and output.log.1) per task.
 const DefaultMaxLogSize = 64 << 20
 
-// logWriter appends the output of the task's terminal to the task's log,
+// Writer appends the output of the task's terminal to the task's log,
 // rotating it at maxSize into one older segment, keeping logmeta and the
 // time index current. The log holds the task's output only.
 //
@@ -25,15 +25,14 @@ const DefaultMaxLogSize = 64 << 20
 // in the logloss sidecar, and writing is tried again at most once a
 // second, resuming at the start of a line. So the log holds only bytes
 // the task wrote, in order, and says where it has gaps.
-type logWriter struct {
-	store   *Store
-	id      string
+type Writer struct {
+	log     Log
 	maxSize int64
 
 	mu     sync.Mutex
 	cond   *sync.Cond
 	f      *os.File
-	meta   LogMeta
+	meta   Meta
 	size   int64 // size of output.log
 	last   byte  // the last byte in the log (0 when it is empty)
 	lastIn time.Time
@@ -47,79 +46,80 @@ type logWriter struct {
 	// life; failing says a gap is open (output is being dropped) and
 	// retryAt when writing is next tried. holdRetry keeps it from
 	// trying while the supervisor writes its records.
-	loss      LogLoss
+	loss      Loss
 	failing   bool
 	retryAt   time.Time
 	holdRetry bool
 	told      bool // the pane has been told that output is dropped
 	lossDirty bool // loss changed since it was last saved
-	// saveLoss persists the loss record (the supervisor's, which may use
+	// SaveLoss persists the loss record (the supervisor's, which may use
 	// its disk reserve); saveMu keeps saves in order.
-	saveLoss func(LogLoss) error
+	SaveLoss func(Loss) error
 	saveMu   sync.Mutex
 	// warn tells a person watching the task's panes (never the log).
-	warn func(string)
+	Warn func(string)
 }
 
 // lossRetry is how often writing a failing log is tried again.
 const lossRetry = time.Second
 
-// openLogWriter opens the log for appending, taking the current layout
+// OpenWriter opens the log for appending, taking the current layout
 // (after earlier runs or supervisors) as its starting point. It first
 // repairs what a supervisor killed in the middle of its work may have
 // left: a rotation half done, an unreadable logmeta (set aside). See also
 // drainStale and endCutLine.
-func openLogWriter(st *Store, id string, maxSize int64) (*logWriter, error) {
+func OpenWriter(dir string, maxSize int64) (*Writer, error) {
+	l := Log{Dir: dir}
 	if maxSize <= 0 {
 		maxSize = DefaultMaxLogSize
 	}
-	st.repairRotation(id)
-	seg, err := st.logSegments(id)
-	var ce *CorruptError
+	l.RepairRotation()
+	seg, err := l.Segments()
+	var ce *fileutil.CorruptError
 	if errors.As(err, &ce) && fileutil.SetAside(ce.Path) != "" {
 		// Where the segments began is unknown: count from the older
 		// one's start, and record it, so that readers agree and both
 		// segments stay readable.
-		seg, err = st.logSegments(id)
-		if err == nil && seg.prevSize > 0 {
-			prevIno, _, _ := fileutil.FileStat(st.Path(id, PrevLogFile))
-			curIno, _, _ := fileutil.FileStat(st.Path(id, LogFile))
-			seg.meta = LogMeta{Base: seg.prevSize, CurIno: curIno, PrevIno: prevIno}
-			err = fileutil.WriteJSON(st.Path(id, LogMetaFile), seg.meta)
+		seg, err = l.Segments()
+		if err == nil && seg.PrevSize > 0 {
+			prevIno, _, _ := fileutil.FileStat(l.path(PrevLogFile))
+			curIno, _, _ := fileutil.FileStat(l.path(LogFile))
+			seg.Meta = Meta{Base: seg.PrevSize, CurIno: curIno, PrevIno: prevIno}
+			err = fileutil.WriteJSON(l.path(MetaFile), seg.Meta)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(st.Path(id, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(l.path(LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := os.OpenFile(st.Path(id, TimeIndexFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	idx, err := os.OpenFile(l.path(TimeIndexFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	w := &logWriter{store: st, id: id, maxSize: maxSize, f: f, meta: seg.meta, size: seg.size, idx: idx, lastIn: time.Now()}
+	w := &Writer{log: l, maxSize: maxSize, f: f, meta: seg.Meta, size: seg.Size, idx: idx, lastIn: time.Now()}
 	if fi, err := idx.Stat(); err == nil && fi.Size() > 0 {
 		w.idxCut = lastByte(idx.Name(), fi.Size()) != '\n'
 	}
 	w.cond = sync.NewCond(&w.mu)
-	w.last = lastByte(st.Path(id, LogFile), seg.size)
-	if seg.size == 0 {
-		w.last = lastByte(st.Path(id, PrevLogFile), seg.prevSize)
+	w.last = lastByte(l.path(LogFile), seg.Size)
+	if seg.Size == 0 {
+		w.last = lastByte(l.path(PrevLogFile), seg.PrevSize)
 	}
-	if readJSON(st.Path(id, LogLossFile), &w.loss) == nil && w.loss.Dropping {
+	if readJSON(l.path(LossFile), &w.loss) == nil && w.loss.Dropping {
 		w.loss.Dropping = false
 		w.lossDirty = true
 	}
 	return w, nil
 }
 
-// endCutLine ends with a line break a log whose last line was cut short
+// EndCutLine ends with a line break a log whose last line was cut short
 // (its supervisor, or its pane, died in the middle of a line), so that
 // the next run's output starts on a line of its own.
-func (w *logWriter) endCutLine() {
+func (w *Writer) EndCutLine() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.last == 0 || w.last == '\n' || w.failing {
@@ -144,46 +144,46 @@ func lastByte(path string, size int64) byte {
 	return b[0]
 }
 
-// repairRotation finishes a rotation that its supervisor did not (killed
+// RepairRotation finishes a rotation that its supervisor did not (killed
 // between writing logmeta and the renames): logmeta already names the new
 // file as output.log, so the renames are done now.
-func (s *Store) repairRotation(id string) {
-	var meta LogMeta
-	if readJSON(s.Path(id, LogMetaFile), &meta) != nil || meta.CurIno == 0 {
+func (l Log) RepairRotation() {
+	var meta Meta
+	if readJSON(l.path(MetaFile), &meta) != nil || meta.CurIno == 0 {
 		return
 	}
-	curIno, _, curErr := fileutil.FileStat(s.Path(id, LogFile))
+	curIno, _, curErr := fileutil.FileStat(l.path(LogFile))
 	if curErr == nil && curIno == meta.CurIno {
 		return // consistent
 	}
-	newPath := s.Path(id, LogFile+".new")
+	newPath := l.path(LogFile + ".new")
 	if ino, _, err := fileutil.FileStat(newPath); err != nil || ino != meta.CurIno {
 		return // not a rotation this code can finish; readers cope
 	}
 	if curErr == nil && curIno == meta.PrevIno {
-		if os.Rename(s.Path(id, LogFile), s.Path(id, PrevLogFile)) != nil {
+		if os.Rename(l.path(LogFile), l.path(PrevLogFile)) != nil {
 			return
 		}
 	}
-	os.Rename(newPath, s.Path(id, LogFile))
+	os.Rename(newPath, l.path(LogFile))
 }
 
-// end is the logical offset just past the last byte written.
-func (w *logWriter) end() int64 {
+// End is the logical offset just past the last byte written.
+func (w *Writer) End() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.meta.Base + w.size
 }
 
-// endsLine reports whether the log is empty or ends with a line break.
-func (w *logWriter) endsLine() bool {
+// EndsLine reports whether the log is empty or ends with a line break.
+func (w *Writer) EndsLine() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.last == 0 || w.last == '\n'
 }
 
-// write appends p, output of the task's terminal, to the log.
-func (w *logWriter) write(p []byte) {
+// Append appends p, output of the task's terminal, to the log.
+func (w *Writer) Append(p []byte) {
 	w.mu.Lock()
 	now := time.Now()
 	w.lastIn = now
@@ -201,13 +201,13 @@ func (w *logWriter) write(p []byte) {
 	dirty := w.lossDirty
 	w.mu.Unlock()
 	if dirty {
-		w.flushLoss(false)
+		w.FlushLoss(false)
 	}
 }
 
 // append writes p to the log, or drops it while the log cannot be
 // written. The caller holds w.mu.
-func (w *logWriter) append(p []byte, now time.Time) {
+func (w *Writer) append(p []byte, now time.Time) {
 	rest := p
 	if w.failing {
 		if w.holdRetry || now.Before(w.retryAt) {
@@ -258,7 +258,7 @@ func (w *logWriter) append(p []byte, now time.Time) {
 // fail notes that writing the log failed: a gap opens (unless one is open
 // already) and writing is tried again after lossRetry. The caller holds
 // w.mu.
-func (w *logWriter) fail(err error, now time.Time) {
+func (w *Writer) fail(err error, now time.Time) {
 	w.retryAt = now.Add(lossRetry)
 	if w.failing {
 		return
@@ -268,36 +268,36 @@ func (w *logWriter) fail(err error, now time.Time) {
 		w.loss.Offset, w.loss.At = w.meta.Base+w.size, now.UTC()
 	}
 	w.loss.Gaps++
-	w.loss.Reason, w.loss.Dropping, w.lossDirty = lossReason(err), true, true
+	w.loss.Reason, w.loss.Dropping, w.lossDirty = LossReason(err), true, true
 	if !w.told {
 		// Tell a person watching the pane (not under the lock: the pane
 		// is where the output comes from).
 		w.told = true
 		msg := fmt.Sprintf("\r\n[bgmux] cannot write the log: %s; output is dropped until there is room (bgmux status shows how much)\r\n", w.loss.Reason)
-		if w.warn != nil {
-			w.warn(msg)
+		if w.Warn != nil {
+			w.Warn(msg)
 		}
 	}
 }
 
 // drop counts n bytes of output that did not reach the log. The caller
 // holds w.mu.
-func (w *logWriter) drop(n int64) {
+func (w *Writer) drop(n int64) {
 	if n > 0 {
 		w.loss.Bytes += n
 	}
 }
 
-// flushLoss saves the loss record if it changed since the last save, or
+// FlushLoss saves the loss record if it changed since the last save, or
 // if there is one and force is set (its byte count grows while a gap is
 // open without marking it changed).
-func (w *logWriter) flushLoss(force bool) {
+func (w *Writer) FlushLoss(force bool) {
 	w.saveMu.Lock()
 	defer w.saveMu.Unlock()
 	w.mu.Lock()
 	l, dirty := w.loss, w.lossDirty || force
 	w.lossDirty = false
-	save := w.saveLoss
+	save := w.SaveLoss
 	w.mu.Unlock()
 	if !dirty || save == nil || l.Gaps == 0 {
 		return
@@ -305,10 +305,10 @@ func (w *logWriter) flushLoss(force bool) {
 	save(l)
 }
 
-// hold stops (true) or allows again (false) attempts to write a failing
+// Hold stops (true) or allows again (false) attempts to write a failing
 // log, so that the space the supervisor frees for its records is not
 // taken by output first.
-func (w *logWriter) hold(on bool) {
+func (w *Writer) Hold(on bool) {
 	w.mu.Lock()
 	w.holdRetry = on
 	w.mu.Unlock()
@@ -317,24 +317,24 @@ func (w *logWriter) hold(on bool) {
 // rotate makes output.log the older segment and starts a new one. The
 // new logmeta names both files' inodes and is written before the renames,
 // so a reader can tell a half-done rotation from a finished one.
-func (w *logWriter) rotate() {
-	newPath := w.store.Path(w.id, LogFile+".new")
+func (w *Writer) rotate() {
+	newPath := w.log.path(LogFile + ".new")
 	nf, err := os.OpenFile(newPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		// Cannot rotate: keep appending rather than lose output.
 		w.maxSize += w.maxSize
 		return
 	}
-	meta := LogMeta{Base: w.meta.Base + w.size, PrevBase: w.meta.Base, CurIno: inode(nf), PrevIno: inode(w.f),
+	meta := Meta{Base: w.meta.Base + w.size, PrevBase: w.meta.Base, CurIno: inode(nf), PrevIno: inode(w.f),
 		PrevLineStart: w.startsLine()}
-	if err := fileutil.WriteJSON(w.store.Path(w.id, LogMetaFile), meta); err != nil {
+	if err := fileutil.WriteJSON(w.log.path(MetaFile), meta); err != nil {
 		nf.Close()
 		os.Remove(newPath)
 		w.maxSize += w.maxSize
 		return
 	}
-	os.Rename(w.store.Path(w.id, LogFile), w.store.Path(w.id, PrevLogFile))
-	os.Rename(newPath, w.store.Path(w.id, LogFile))
+	os.Rename(w.log.path(LogFile), w.log.path(PrevLogFile))
+	os.Rename(newPath, w.log.path(LogFile))
 	w.f.Close()
 	w.f, w.meta, w.size = nf, meta, 0
 }
@@ -343,12 +343,12 @@ func (w *logWriter) rotate() {
 // the log's first byte, or one after a newline (the last byte of
 // output.log.1, which the rotation under way drops). Readers need it once
 // output.log becomes the older segment and the byte before it is gone.
-func (w *logWriter) startsLine() bool {
+func (w *Writer) startsLine() bool {
 	if w.meta.Base == 0 {
 		return true
 	}
-	_, size, err := fileutil.FileStat(w.store.Path(w.id, PrevLogFile))
-	return err == nil && lastByte(w.store.Path(w.id, PrevLogFile), size) == '\n'
+	_, size, err := fileutil.FileStat(w.log.path(PrevLogFile))
+	return err == nil && lastByte(w.log.path(PrevLogFile), size) == '\n'
 }
 
 func inode(f *os.File) uint64 {
@@ -362,7 +362,7 @@ func inode(f *os.File) uint64 {
 	return 0
 }
 
-func (w *logWriter) close() {
+func (w *Writer) Close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.f.Close()
