@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 )
 
 // A task whose spec, run, window or exit sidecar cannot be parsed, or
@@ -114,7 +115,7 @@ func (s *Store) setAside(id string, ce *CorruptError) error {
 		e.Name = sp.Name
 	}
 	var run Run
-	if readJSON(s.Path(id, RunFile), &run) == nil && run.BootID == BootID() && procAlive(run.SupervisorPID, run.SupervisorStart) {
+	if readJSON(s.Path(id, RunFile), &run) == nil && run.BootID == proc.BootID() && proc.Alive(run.SupervisorPID, run.SupervisorStart) {
 		e.SupervisorPID, e.PGID = run.SupervisorPID, run.PGID
 		return e
 	}

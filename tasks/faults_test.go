@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 )
 
 // ftTask writes a finished task (spec, run and exit 0 of a supervisor that
@@ -22,7 +23,7 @@ func ftTask(t *testing.T, s *Store, id, name string) {
 	code := 0
 	for file, v := range map[string]any{
 		SpecFile: Spec{ID: id, Name: name, Group: "g", Command: &c, CreatedAt: time.Now()},
-		RunFile:  Run{Run: 1, SupervisorPID: 1 << 30, PID: 1 << 30, PGID: 1 << 30, BootID: BootID()},
+		RunFile:  Run{Run: 1, SupervisorPID: 1 << 30, PID: 1 << 30, PGID: 1 << 30, BootID: proc.BootID()},
 		ExitFile: Exit{Run: 1, ExitCode: &code},
 	} {
 		if err := fileutil.WriteJSON(s.Path(id, file), v); err != nil {
@@ -83,7 +84,7 @@ func TestSetAside(t *testing.T) {
 	// A task whose supervisor still runs (this process) stays in place.
 	ftTask(t, s, "bg-live01", "live")
 	self := os.Getpid()
-	if err := fileutil.WriteJSON(s.Path("bg-live01", RunFile), Run{Run: 1, SupervisorPID: self, SupervisorStart: procStart(self), PID: self, PGID: self, BootID: BootID()}); err != nil {
+	if err := fileutil.WriteJSON(s.Path("bg-live01", RunFile), Run{Run: 1, SupervisorPID: self, SupervisorStart: proc.Start(self), PID: self, PGID: self, BootID: proc.BootID()}); err != nil {
 		t.Fatal(err)
 	}
 	os.Remove(s.Path("bg-live01", ExitFile))

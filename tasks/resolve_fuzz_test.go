@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/proc"
 )
 
 // resolveTask is a task of the resolve fuzz store, as the model sees it.
@@ -28,7 +30,7 @@ func putTask(tb testing.TB, s *Store, rt resolveTask) {
 	self := os.Getpid()
 	files := map[string]any{
 		SpecFile: Spec{ID: rt.id, Name: rt.name, Group: rt.group, Command: &c, CreatedAt: rt.created},
-		RunFile:  Run{Run: 1, SupervisorPID: self, SupervisorStart: procStart(self), PID: self, PGID: self, BootID: BootID()},
+		RunFile:  Run{Run: 1, SupervisorPID: self, SupervisorStart: proc.Start(self), PID: self, PGID: self, BootID: proc.BootID()},
 	}
 	if !rt.live {
 		code := 0

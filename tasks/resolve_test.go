@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 )
 
 // fakeTask writes a spec (and, for live tasks, a run record naming this
@@ -22,7 +23,7 @@ func fakeTask(t *testing.T, s *Store, id, name, group string, live bool, created
 		t.Fatal(err)
 	}
 	self := os.Getpid()
-	run := Run{Run: 1, SupervisorPID: self, SupervisorStart: procStart(self), PID: self, PGID: self, BootID: BootID()}
+	run := Run{Run: 1, SupervisorPID: self, SupervisorStart: proc.Start(self), PID: self, PGID: self, BootID: proc.BootID()}
 	if err := fileutil.WriteJSON(s.Path(id, RunFile), run); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestStateDerivation(t *testing.T) {
 	// A different boot id (the host rebooted) is lost too.
 	r.SupervisorStart--
 	fileutil.WriteJSON(s.Path("bg-live00", RunFile), r)
-	t.Setenv(bootIDEnv, "another-boot")
+	t.Setenv(proc.BootIDEnv, "another-boot")
 	if tk, _ := s.load("bg-live00"); tk.State != Lost {
 		t.Fatalf("after reboot: state %s, want lost", tk.State)
 	}

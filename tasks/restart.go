@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 )
@@ -75,8 +76,8 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	}
 	if t.run != nil {
 		run := t.run
-		waitFor(ctx, exitRecordWait, func() bool { return !procAlive(run.SupervisorPID, run.SupervisorStart) })
-		if procAlive(run.SupervisorPID, run.SupervisorStart) {
+		waitFor(ctx, exitRecordWait, func() bool { return !proc.Alive(run.SupervisorPID, run.SupervisorStart) })
+		if proc.Alive(run.SupervisorPID, run.SupervisorStart) {
 			return nil, Errorf(KindConflict, "restart %s: its supervisor (pid %d) is still finishing; try again", t.ID, run.SupervisorPID)
 		}
 	}
@@ -128,7 +129,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		for _, p := range panes {
 			if p.Pane == t.window.Pane {
 				sup = *t.window
-				sup.PanePID, sup.PaneStart, sup.BootID = p.PID, procStart(p.PID), BootID()
+				sup.PanePID, sup.PaneStart, sup.BootID = p.PID, proc.Start(p.PID), proc.BootID()
 				fileutil.WriteJSON(m.Store.Path(t.ID, WindowFile), sup)
 			}
 		}
@@ -149,9 +150,9 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		return readJSON(runPath, &r) == nil && r.Run > prevRun || m.Store.hasExit(t.ID, prevRun+1)
 	}
 	waitFor(ctx, supervisorReadyTimeout, func() bool {
-		return recorded() || sup.PanePID > 0 && !procAlive(sup.PanePID, sup.PaneStart)
+		return recorded() || sup.PanePID > 0 && !proc.Alive(sup.PanePID, sup.PaneStart)
 	})
-	if !recorded() && sup.PanePID > 0 && !procAlive(sup.PanePID, sup.PaneStart) {
+	if !recorded() && sup.PanePID > 0 && !proc.Alive(sup.PanePID, sup.PaneStart) {
 		os.Remove(m.Store.Path(t.ID, NextReserveFile))
 		var win WindowRecord // the window the restart ran in
 		readJSON(m.Store.Path(t.ID, WindowFile), &win)
@@ -218,7 +219,7 @@ func (m *Manager) recordWindowOf(ctx context.Context, spec *Spec) {
 			fileutil.WriteJSON(m.Store.Path(spec.ID, WindowFile), WindowRecord{
 				Socket: m.Tmux.Socket, Session: p.Session, SessionID: p.SessionID,
 				Window: p.Window, Pane: p.Pane, PanePID: p.PID,
-				PaneStart: procStart(p.PID), BootID: BootID(),
+				PaneStart: proc.Start(p.PID), BootID: proc.BootID(),
 			})
 			return
 		}

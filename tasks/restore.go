@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 )
@@ -130,7 +131,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 			res.Action, res.Reason = RestoreFinished, "supervisor gone while waiting to restart"
 			restart = true
 		case (t.State == Killed || t.State == Exited) && !t.supervisorAlive() && hangupSignal(t.exit) &&
-			(t.window == nil || t.run != nil && t.run.BootID != BootID()):
+			(t.window == nil || t.run != nil && t.run.BootID != proc.BootID()):
 			// A tmux server that goes away hangs up its panes, and a
 			// shutdown sends TERM: the supervisor records the signal
 			// (or the exit of a child whose writes to the vanished
@@ -301,7 +302,7 @@ func (m *Manager) recordLostLocked(t *Task, reason string) error {
 // lostReason says how a lost task was lost, from its records and the
 // server's panes.
 func lostReason(t *Task, srv *serverView, hadWindow bool) string {
-	boot := BootID()
+	boot := proc.BootID()
 	switch {
 	case t.run != nil && t.run.BootID != boot:
 		return "host rebooted"

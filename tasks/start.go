@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 )
@@ -104,7 +105,7 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 	var rec WindowRecord
 	readJSON(m.Store.Path(id, WindowFile), &rec)
 	waitFor(ctx, supervisorReadyTimeout, func() bool {
-		return fileExists(runPath) || fileExists(exitPath) || !procAlive(rec.PanePID, rec.PaneStart)
+		return fileExists(runPath) || fileExists(exitPath) || !proc.Alive(rec.PanePID, rec.PaneStart)
 	})
 	var run Run
 	if readJSON(runPath, &run) == nil && run.PID == 0 {
@@ -112,7 +113,7 @@ func (m *Manager) Start(ctx context.Context, opts StartOptions) (*Task, error) {
 		// exit (127 or 126) right after the run, once its trailer is
 		// written.
 		waitFor(ctx, supervisorReadyTimeout, func() bool {
-			return m.Store.hasExit(id, run.Run) || !procAlive(run.SupervisorPID, run.SupervisorStart)
+			return m.Store.hasExit(id, run.Run) || !proc.Alive(run.SupervisorPID, run.SupervisorStart)
 		})
 	}
 	if newSession {
@@ -151,7 +152,7 @@ func (m *Manager) openWindow(ctx context.Context, spec *Spec, exe, launch string
 	rec := WindowRecord{
 		Socket: m.Tmux.Socket, Session: spec.Group, SessionID: win.SessionID,
 		Window: win.Window, Pane: win.Pane, PanePID: win.PanePID,
-		PaneStart: procStart(win.PanePID), BootID: BootID(),
+		PaneStart: proc.Start(win.PanePID), BootID: proc.BootID(),
 	}
 	if err := fileutil.WriteJSON(m.Store.Path(id, WindowFile), rec); err != nil {
 		return false, wrap(err, "start %s: record window", spec.Name)

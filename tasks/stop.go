@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgmux/bgmux/proc"
+
 	"github.com/bgmux/bgmux/fileutil"
 )
 
@@ -61,27 +63,27 @@ func (m *Manager) Stop(ctx context.Context, t *Task, opts StopOptions) (*Task, e
 		// Between runs, waiting to restart: end the supervisor's wait.
 		if t.supervisorAlive() {
 			syscall.Kill(t.run.SupervisorPID, syscall.SIGTERM)
-			waitFor(ctx, exitRecordWait, func() bool { return !procAlive(t.run.SupervisorPID, t.run.SupervisorStart) })
+			waitFor(ctx, exitRecordWait, func() bool { return !proc.Alive(t.run.SupervisorPID, t.run.SupervisorStart) })
 		}
 		return m.Store.load(t.ID)
 	}
 	syscall.Kill(-pgid, sig)
 	if sig != syscall.SIGKILL {
-		waitFor(ctx, opts.Grace, func() bool { return !groupAlive(pgid) })
-		if ctx.Err() != nil && groupAlive(pgid) {
+		waitFor(ctx, opts.Grace, func() bool { return !proc.GroupAlive(pgid) })
+		if ctx.Err() != nil && proc.GroupAlive(pgid) {
 			// The stop was interrupted: its grace period is the task's,
 			// so no SIGKILL now.
 			return nil, Errorf(KindFailed, "the stop of %s (%s) was interrupted in its grace period: it got %s, not SIGKILL, and may still be running; stop it again, or kill it", t.Name, t.ID, SignalName(sig))
 		}
 	}
-	if groupAlive(pgid) {
+	if proc.GroupAlive(pgid) {
 		syscall.Kill(-pgid, syscall.SIGKILL)
-		waitFor(ctx, exitRecordWait, func() bool { return !groupAlive(pgid) })
+		waitFor(ctx, exitRecordWait, func() bool { return !proc.GroupAlive(pgid) })
 	}
 	if t.supervisorAlive() {
 		run := t.run
 		waitFor(ctx, exitRecordWait, func() bool {
-			return m.Store.hasExit(t.ID, run.Run) || !procAlive(run.SupervisorPID, run.SupervisorStart)
+			return m.Store.hasExit(t.ID, run.Run) || !proc.Alive(run.SupervisorPID, run.SupervisorStart)
 		})
 	}
 	return m.Store.load(t.ID)
@@ -97,17 +99,17 @@ func (s *Store) hasExit(id string, run int) bool {
 // alive, else 0. A lost task's child may outlive its supervisor, and an
 // exited leader may leave members behind.
 func (t *Task) liveGroup() int {
-	if t.run == nil || t.run.PGID <= 1 || t.run.BootID != BootID() {
+	if t.run == nil || t.run.PGID <= 1 || t.run.BootID != proc.BootID() {
 		return 0
 	}
 	pgid := t.run.PGID
 	// The kernel does not hand out a pid that is still some group's id,
 	// so a process now holding pid == pgid with another start time means
 	// our group is gone and the number was reused.
-	if st, _, ok := procStartTime(pgid); ok && st != t.run.PIDStart {
+	if st, _, ok := proc.StartTime(pgid); ok && st != t.run.PIDStart {
 		return 0
 	}
-	if groupAlive(pgid) {
+	if proc.GroupAlive(pgid) {
 		return pgid
 	}
 	return 0

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 	"github.com/bgmux/bgmux/tasklog"
 
 	"github.com/bgmux/bgmux/tmuxctl"
@@ -97,7 +98,7 @@ func Supervise(stateDir, id, launch string) int {
 		return withdrawn(st, id, why)
 	}
 	var live Run
-	if readJSON(st.Path(id, RunFile), &live) == nil && live.SupervisorPID != os.Getpid() && procAlive(live.SupervisorPID, live.SupervisorStart) {
+	if readJSON(st.Path(id, RunFile), &live) == nil && live.SupervisorPID != os.Getpid() && proc.Alive(live.SupervisorPID, live.SupervisorStart) {
 		// The task runs under another supervisor (its window was given a
 		// new one by hand): show it rather than run it twice.
 		release()
@@ -202,7 +203,7 @@ func (s *supervisor) main() int {
 	signal.Notify(s.sigs, forwarded...)
 	signal.Notify(s.sigs, syscall.SIGHUP, syscall.SIGTTOU, syscall.SIGTTIN, syscall.SIGWINCH)
 	s.self = os.Getpid()
-	s.selfStart = procStart(s.self)
+	s.selfStart = proc.Start(s.self)
 	s.restarts = make(chan *restartAsk, 1)
 	s.fan = newFanout()
 	s.openPane()
@@ -585,7 +586,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	started := time.Now()
 	rec := Run{
 		Run: runNo, Restarts: restarts, SupervisorPID: s.self, SupervisorStart: s.selfStart,
-		BootID: BootID(), StartedAt: started.UTC(), Pane: s.pane,
+		BootID: proc.BootID(), StartedAt: started.UTC(), Pane: s.pane,
 	}
 	if s.log != nil {
 		// A run starts on a line of its own.
@@ -616,7 +617,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started, true
 	}
 	pgid := cmd.Process.Pid
-	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, procStart(pgid)
+	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, proc.Start(pgid)
 	drained := make(chan struct{})
 	go s.pump(master, drained)
 	s.eventStarted(rec)
@@ -746,7 +747,7 @@ func (s *supervisor) endTerminal(master *os.File, drained chan struct{}, pgid in
 	select {
 	case <-drained:
 	case <-time.After(50 * time.Millisecond):
-		if groupAlive(pgid) {
+		if proc.GroupAlive(pgid) {
 			syscall.Kill(-pgid, syscall.SIGHUP)
 		}
 		select {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/bgmux/bgmux/proc"
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -307,7 +308,7 @@ func (t *Task) lostReason() string {
 	if t.exit != nil && t.exit.Lost && t.exit.LostReason != "" {
 		return t.exit.LostReason
 	}
-	boot := BootID()
+	boot := proc.BootID()
 	switch {
 	case t.run != nil && t.run.BootID != boot, t.run == nil && t.window != nil && t.window.BootID != boot:
 		return "host rebooted"
@@ -329,15 +330,15 @@ func (t *Task) derive() State {
 		}
 		return Exited
 	}
-	boot := BootID()
+	boot := proc.BootID()
 	if t.run != nil {
-		if t.run.BootID == boot && procAlive(t.run.SupervisorPID, t.run.SupervisorStart) {
+		if t.run.BootID == boot && proc.Alive(t.run.SupervisorPID, t.run.SupervisorStart) {
 			return Running
 		}
 		return Lost
 	}
 	if t.window != nil {
-		if t.window.BootID == boot && procAlive(t.window.PanePID, t.window.PaneStart) {
+		if t.window.BootID == boot && proc.Alive(t.window.PanePID, t.window.PaneStart) {
 			return Starting
 		}
 		return Lost
@@ -367,7 +368,7 @@ func attachCommand(socket, session, name, window string) string {
 // supervisorAlive reports whether the current run's supervisor process is
 // still there (running the child, or waiting to restart it).
 func (t *Task) supervisorAlive() bool {
-	return t.run != nil && t.run.BootID == BootID() && procAlive(t.run.SupervisorPID, t.run.SupervisorStart)
+	return t.run != nil && t.run.BootID == proc.BootID() && proc.Alive(t.run.SupervisorPID, t.run.SupervisorStart)
 }
 
 // Live reports whether the task is running or about to run again: not

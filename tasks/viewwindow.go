@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 )
@@ -54,7 +55,7 @@ func (m *Manager) giveWindow(ctx context.Context, t *Task) error {
 	rec := WindowRecord{
 		Socket: m.Tmux.Socket, Session: t.spec.Group, SessionID: win.SessionID,
 		Window: win.Window, Pane: win.Pane, PanePID: win.PanePID,
-		PaneStart: procStart(win.PanePID), BootID: BootID(), Viewer: true,
+		PaneStart: proc.Start(win.PanePID), BootID: proc.BootID(), Viewer: true,
 	}
 	if err := m.Store.withRecordLock(t.ID, func() error { return fileutil.WriteJSON(m.Store.Path(t.ID, WindowFile), rec) }); err != nil {
 		return wrap(m.Store.unwritable(err), "show %s: record window", t.ID)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
+	"github.com/bgmux/bgmux/proc"
 )
 
 // waitTask is a task on disk whose "supervisor" is the test process
@@ -54,7 +55,7 @@ func newWaitTask(t *testing.T) *waitTask {
 
 func (f *waitTask) writeRun(run int, logOffset int64, supervisor int) {
 	f.t.Helper()
-	r := Run{Run: run, SupervisorPID: supervisor, SupervisorStart: procStart(supervisor), BootID: BootID(), LogOffset: logOffset, StartedAt: time.Now()}
+	r := Run{Run: run, SupervisorPID: supervisor, SupervisorStart: proc.Start(supervisor), BootID: proc.BootID(), LogOffset: logOffset, StartedAt: time.Now()}
 	if err := fileutil.WriteJSON(f.m.Store.Path("bg-wait01", RunFile), r); err != nil {
 		f.t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package tasks
+package proc
 
 import (
 	"strconv"
@@ -14,9 +14,9 @@ func hostBootID() string {
 	return strconv.FormatInt(int64(tv.Sec), 10) + "." + strconv.FormatInt(int64(tv.Usec), 10)
 }
 
-// procStartTime reads the start time (microseconds since the epoch) and
+// StartTime reads the start time (microseconds since the epoch) and
 // zombie state of pid through sysctl kern.proc.pid.
-func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
+func StartTime(pid int) (start uint64, zombie bool, ok bool) {
 	kp, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
 	if err != nil || kp.Proc.P_pid != int32(pid) {
 		return 0, false, false

@@ -1,4 +1,4 @@
-package tasks
+package proc
 
 import (
 	"bytes"
@@ -17,10 +17,10 @@ func hostBootID() string {
 	return trimNL(string(b))
 }
 
-// procStartTime reads the start time (clock ticks since boot) and zombie
+// StartTime reads the start time (clock ticks since boot) and zombie
 // state of pid from /proc. It allocates nothing: list calls it for every
 // task.
-func procStartTime(pid int) (start uint64, zombie bool, ok bool) {
+func StartTime(pid int) (start uint64, zombie bool, ok bool) {
 	var path [32]byte
 	var buf [1024]byte
 	p := append(append(append(path[:0], "/proc/"...), strconv.Itoa(pid)...), "/stat"...)

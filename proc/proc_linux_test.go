@@ -1,4 +1,4 @@
-package tasks
+package proc
 
 import (
 	"os"
@@ -30,7 +30,7 @@ func TestParseProcStat(t *testing.T) {
 	}
 }
 
-// TestProcStartTimeMatchesStat compares procStartTime with field 22 of
+// TestProcStartTimeMatchesStat compares StartTime with field 22 of
 // /proc/PID/stat split the plain way, for a live child with a command
 // name holding a space and a parenthesis.
 func TestProcStartTimeMatchesStat(t *testing.T) {
@@ -50,11 +50,11 @@ func TestProcStartTimeMatchesStat(t *testing.T) {
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	want, _ := strconv.ParseUint(f[19], 10, 64)
-	start, zombie, ok := procStartTime(cmd.Process.Pid)
+	start, zombie, ok := StartTime(cmd.Process.Pid)
 	if !ok || zombie || start != want || want == 0 {
-		t.Fatalf("procStartTime = %d, %v, %v; want %d from %q", start, zombie, ok, want, s)
+		t.Fatalf("StartTime = %d, %v, %v; want %d from %q", start, zombie, ok, want, s)
 	}
-	if _, _, ok := procStartTime(1 << 30); ok {
-		t.Fatalf("procStartTime of a pid that cannot exist says ok")
+	if _, _, ok := StartTime(1 << 30); ok {
+		t.Fatalf("StartTime of a pid that cannot exist says ok")
 	}
 }
