@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgmux/bgmux/control"
 	"github.com/bgmux/bgmux/fileutil"
 	"github.com/bgmux/bgmux/proc"
 
@@ -178,9 +179,9 @@ func (m *Manager) restartThroughSupervisor(ctx context.Context, t *Task) (nt *Ta
 		return nil, true, wrap(err, "restart %s", t.ID)
 	}
 	grace := time.Duration(m.Config.StopGrace)
-	rep, err := m.controlAsk(t, ctlRequest{Op: "restart", GraceMS: grace.Milliseconds()}, grace+supervisorReadyTimeout+exitRecordWait)
+	rep, err := m.controlAsk(t, control.Request{Op: "restart", GraceMS: grace.Milliseconds()}, grace+supervisorReadyTimeout+exitRecordWait)
 	switch {
-	case errors.Is(err, errNoControl), err == nil && rep.Ending:
+	case errors.Is(err, control.ErrNoAnswer), err == nil && rep.Ending:
 		return nil, false, nil
 	case err != nil:
 		return nil, true, Errorf(KindFailed, "restart %s: %v", t.ID, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bgmux/bgmux/control"
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -86,7 +87,7 @@ func (m *Manager) sendThroughSupervisor(t *Task, opts SendOptions) error {
 	for _, k := range opts.Keys {
 		data = append(data, keyBytes(k)...)
 	}
-	rep, err := m.controlAsk(t, ctlRequest{Op: "input", Data: data}, 5*time.Second)
+	rep, err := m.controlAsk(t, control.Request{Op: "input", Data: data}, 5*time.Second)
 	if err == nil && !rep.OK {
 		err = errors.New(rep.Error)
 	}

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgmux/bgmux/control"
 	"github.com/bgmux/bgmux/fileutil"
 	"github.com/bgmux/bgmux/proc"
 	"github.com/bgmux/bgmux/tasklog"
@@ -220,7 +221,7 @@ func (s *supervisor) main() int {
 	for {
 		ex, started, ok := s.runOnce(restarts)
 		if !ok {
-			s.answerAsked(ctlReply{Error: "the next run could not be started (see the task's window)"})
+			s.answerAsked(control.Reply{Error: "the next run could not be started (see the task's window)"})
 			break
 		}
 		ran, last = true, ex
@@ -284,7 +285,7 @@ func (s *supervisor) main() int {
 // answerAsked answers the restart asked through the control socket, if
 // one is waiting: once the run it asked for is recorded (or could not
 // be started).
-func (s *supervisor) answerAsked(rep ctlReply) {
+func (s *supervisor) answerAsked(rep control.Reply) {
 	if s.asked != nil {
 		s.asked.reply <- rep
 		s.asked = nil
@@ -613,7 +614,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		if s.writeRun(rec) != nil {
 			return Exit{}, started, false
 		}
-		s.answerAsked(ctlReply{OK: true, Run: runNo})
+		s.answerAsked(control.Reply{OK: true, Run: runNo})
 		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started, true
 	}
 	pgid := cmd.Process.Pid
@@ -631,7 +632,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 	}
 	unlock()
 	locked = false
-	s.answerAsked(ctlReply{OK: true, Run: runNo})
+	s.answerAsked(control.Reply{OK: true, Run: runNo})
 	// The supervisor now mostly waits: hand start-up garbage back to the
 	// system, so hundreds of live tasks cost little memory, and keep the
 	// heap small from here on. (Start-up runs with Go's default GC
@@ -658,7 +659,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		case ask := <-s.restarts:
 			if s.asked != nil {
 				// Already ending this run for a restart: answered by it.
-				ask.reply <- ctlReply{Error: "busy"}
+				ask.reply <- control.Reply{Error: "busy"}
 				continue
 			}
 			s.asked = ask

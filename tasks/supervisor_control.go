@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/bgmux/bgmux/control"
 	"github.com/creack/pty"
 )
 
@@ -15,14 +16,14 @@ import (
 // then answers with the run it started.
 type restartAsk struct {
 	grace time.Duration
-	reply chan ctlReply
+	reply chan control.Reply
 }
 
 // serveControl opens the control socket and answers on it until the
 // supervisor ends (closeControl).
 func (s *supervisor) serveControl() {
-	path := s.store.Path(s.spec.ID, ControlFile)
-	l, err := listenControl(path)
+	path := s.store.Path(s.spec.ID, control.File)
+	l, err := control.Listen(path)
 	if err != nil {
 		supErrorf("[bgmux] cannot open the control socket (restart will use a new window, and the task cannot be shown again once its window is gone): %v\n", err)
 		return
@@ -61,7 +62,7 @@ func (s *supervisor) closeControl() *restartAsk {
 
 func (s *supervisor) serveConn(c *net.UnixConn) {
 	defer c.Close()
-	if !sameUser(c) {
+	if !control.SameUser(c) {
 		return
 	}
 	r := bufio.NewReaderSize(c, 4096)
@@ -74,16 +75,16 @@ func (s *supervisor) serveConn(c *net.UnixConn) {
 	switch req.Op {
 	case "input":
 		s.input(req.Data)
-		writeLine(c, ctlReply{OK: true})
+		control.WriteLine(c, control.Reply{OK: true})
 	case "size":
 		s.resize(&pty.Winsize{Rows: req.Rows, Cols: req.Cols})
-		writeLine(c, ctlReply{OK: true})
+		control.WriteLine(c, control.Reply{OK: true})
 	case "restart":
-		ask := &restartAsk{grace: time.Duration(req.GraceMS) * time.Millisecond, reply: make(chan ctlReply, 1)}
+		ask := &restartAsk{grace: time.Duration(req.GraceMS) * time.Millisecond, reply: make(chan control.Reply, 1)}
 		s.ctlMu.Lock()
 		if s.ending {
 			s.ctlMu.Unlock()
-			writeLine(c, ctlReply{Ending: true, Error: "the supervisor is ending"})
+			control.WriteLine(c, control.Reply{Ending: true, Error: "the supervisor is ending"})
 			return
 		}
 		select {
@@ -91,23 +92,23 @@ func (s *supervisor) serveConn(c *net.UnixConn) {
 		default:
 			// One is under way: this one is answered by it.
 			s.ctlMu.Unlock()
-			writeLine(c, ctlReply{Error: "busy"})
+			control.WriteLine(c, control.Reply{Error: "busy"})
 			return
 		}
 		s.ctlMu.Unlock()
-		writeLine(c, <-ask.reply)
+		control.WriteLine(c, <-ask.reply)
 	case "view":
 		s.serveViewer(c, r, req)
 	default:
-		writeLine(c, ctlReply{Error: "unknown op " + req.Op})
+		control.WriteLine(c, control.Reply{Error: "unknown op " + req.Op})
 	}
 }
 
 // serveViewer shows the task's recent and then live output on c and
 // takes the viewer's input and size until it goes away or the
 // supervisor ends.
-func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req ctlRequest) {
-	if writeLine(c, ctlReply{OK: true}) != nil {
+func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req control.Request) {
+	if control.WriteLine(c, control.Reply{OK: true}) != nil {
 		return
 	}
 	if req.Rows > 0 && req.Cols > 0 {
@@ -134,24 +135,24 @@ func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req ctlReques
 }
 
 // readRequest reads one request line (at most 1 MiB).
-func readRequest(r *bufio.Reader) (ctlRequest, bool) {
+func readRequest(r *bufio.Reader) (control.Request, bool) {
 	var line []byte
 	for {
 		part, more, err := r.ReadLine()
 		if err != nil {
-			return ctlRequest{}, false
+			return control.Request{}, false
 		}
 		line = append(line, part...)
 		if len(line) > 1<<20 {
-			return ctlRequest{}, false
+			return control.Request{}, false
 		}
 		if !more {
 			break
 		}
 	}
-	var req ctlRequest
+	var req control.Request
 	if json.Unmarshal(line, &req) != nil {
-		return ctlRequest{}, false
+		return control.Request{}, false
 	}
 	return req, true
 }

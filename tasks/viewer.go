@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bgmux/bgmux/control"
 	"github.com/creack/pty"
 	"golang.org/x/term"
 )
@@ -31,26 +32,26 @@ func View(stateDir, id string) int {
 		return 2
 	}
 	st := OpenStore(stateDir)
-	c, err := dialControl(st.Path(id, ControlFile), 2*time.Second)
+	c, err := control.Dial(st.Path(id, control.File), 2*time.Second)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] task %s is not running any more; its output: bgmux logs %s\n", id, id)
 		return 0
 	}
 	defer c.Close()
-	req := ctlRequest{Op: "view"}
+	req := control.Request{Op: "view"}
 	tty := isTerminal(0)
 	if tty {
 		if sz, err := pty.GetsizeFull(os.Stdin); err == nil {
 			req.Rows, req.Cols = sz.Rows, sz.Cols
 		}
 	}
-	if err := writeLine(c, req); err != nil {
+	if err := control.WriteLine(c, req); err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] task %s: its supervisor did not answer: %v\n", id, err)
 		return 1
 	}
 	r := bufio.NewReader(c)
 	line, err := r.ReadBytes('\n')
-	var rep ctlReply
+	var rep control.Reply
 	if err != nil || json.Unmarshal(line, &rep) != nil || !rep.OK {
 		fmt.Fprintf(os.Stderr, "[bgmux] task %s: its supervisor did not let this window show it (%s)\n", id, rep.Error)
 		return 1
@@ -61,17 +62,17 @@ func View(stateDir, id string) int {
 		}
 	}
 	var wmu sync.Mutex
-	send := func(req ctlRequest) {
+	send := func(req control.Request) {
 		wmu.Lock()
 		defer wmu.Unlock()
-		writeLine(c, req)
+		control.WriteLine(c, req)
 	}
 	go func() {
 		buf := make([]byte, 4096)
 		for {
 			n, err := os.Stdin.Read(buf)
 			if n > 0 {
-				send(ctlRequest{Op: "input", Data: append([]byte(nil), buf[:n]...)})
+				send(control.Request{Op: "input", Data: append([]byte(nil), buf[:n]...)})
 			}
 			if err != nil {
 				return
@@ -88,7 +89,7 @@ func View(stateDir, id string) int {
 				return
 			}
 			if sz, err := pty.GetsizeFull(os.Stdin); err == nil {
-				send(ctlRequest{Op: "size", Rows: sz.Rows, Cols: sz.Cols})
+				send(control.Request{Op: "size", Rows: sz.Rows, Cols: sz.Cols})
 			}
 		}
 	}()

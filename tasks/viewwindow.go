@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/bgmux/bgmux/control"
 	"github.com/bgmux/bgmux/fileutil"
 	"github.com/bgmux/bgmux/proc"
 
@@ -94,13 +95,13 @@ func (m *Manager) showWindowless(ctx context.Context, group string) {
 }
 
 // controlAsk sends req to live task t's supervisor and returns its
-// answer; errNoControl when no supervisor answers.
-func (m *Manager) controlAsk(t *Task, req ctlRequest, timeout time.Duration) (ctlReply, error) {
+// answer; control.ErrNoAnswer when no supervisor answers.
+func (m *Manager) controlAsk(t *Task, req control.Request, timeout time.Duration) (control.Reply, error) {
 	if !t.supervisorAlive() {
-		return ctlReply{}, errNoControl
+		return control.Reply{}, control.ErrNoAnswer
 	}
-	rep, err := controlCall(m.Store.Path(t.ID, ControlFile), req, timeout)
-	if err != nil && !errors.Is(err, errNoControl) {
+	rep, err := control.Call(m.Store.Path(t.ID, control.File), req, timeout)
+	if err != nil && !errors.Is(err, control.ErrNoAnswer) {
 		return rep, err
 	}
 	return rep, err

@@ -1,4 +1,4 @@
-package tasks
+package control
 
 import (
 	"net"
@@ -12,9 +12,9 @@ func peerUID(c *net.UnixConn) (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	var cred *unix.Xucred
+	var cred *unix.Ucred
 	var gerr error
-	raw.Control(func(fd uintptr) { cred, gerr = unix.GetsockoptXucred(int(fd), unix.SOL_LOCAL, unix.LOCAL_PEERCRED) })
+	raw.Control(func(fd uintptr) { cred, gerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
 	if gerr != nil || cred == nil {
 		return 0, false
 	}

@@ -1,4 +1,4 @@
-package tasks
+package control
 
 import (
 	"bufio"
@@ -15,15 +15,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ControlFile is the live supervisor's control socket in the task's
+// File is the live supervisor's control socket in the task's
 // directory (mode 0600): restart asks the supervisor through it to end
 // the run and start the next, send types into the task when it has no
 // window, and viewers (bgmux __view) show the task's output in a window
 // of their own.
-const ControlFile = "control.sock"
+const File = "control.sock"
 
-// ctlRequest is one request on the control socket: one JSON line.
-type ctlRequest struct {
+// Request is one request on the control socket: one JSON line.
+type Request struct {
 	// Op is restart, input, size or view.
 	Op string `json:"op"`
 	// Data is what input types (bytes, base64 in JSON).
@@ -35,8 +35,8 @@ type ctlRequest struct {
 	GraceMS int64 `json:"grace_ms,omitempty"`
 }
 
-// ctlReply is the supervisor's answer: one JSON line.
-type ctlReply struct {
+// Reply is the supervisor's answer: one JSON line.
+type Reply struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
 	// Run is the run a restart started.
@@ -46,8 +46,8 @@ type ctlReply struct {
 	Ending bool `json:"ending,omitempty"`
 }
 
-// errNoControl says no supervisor answers on the task's control socket.
-var errNoControl = errors.New("no supervisor answers")
+// ErrNoAnswer says no supervisor answers on the task's control socket.
+var ErrNoAnswer = errors.New("no supervisor answers")
 
 // socketPath is a path to the socket at path that fits in a sockaddr_un
 // (108 bytes on Linux, 104 on macOS): long paths go through the
@@ -67,9 +67,9 @@ func socketPath(path string) (string, func(), error) {
 	return "/proc/self/fd/" + strconv.Itoa(fd) + "/" + filepath.Base(path), func() { unix.Close(fd) }, nil
 }
 
-// listenControl makes the task's control socket, replacing a stale one
+// Listen makes the task's control socket, replacing a stale one
 // (its supervisor is gone: the caller made sure under the record lock).
-func listenControl(path string) (*net.UnixListener, error) {
+func Listen(path string) (*net.UnixListener, error) {
 	p, done, err := socketPath(path)
 	if err != nil {
 		return nil, err
@@ -86,9 +86,9 @@ func listenControl(path string) (*net.UnixListener, error) {
 	return l, nil
 }
 
-// dialControl connects to the supervisor of the task whose control
+// Dial connects to the supervisor of the task whose control
 // socket is path.
-func dialControl(path string, timeout time.Duration) (*net.UnixConn, error) {
+func Dial(path string, timeout time.Duration) (*net.UnixConn, error) {
 	p, done, err := socketPath(path)
 	if err != nil {
 		return nil, err
@@ -96,40 +96,40 @@ func dialControl(path string, timeout time.Duration) (*net.UnixConn, error) {
 	defer done()
 	c, err := net.DialTimeout("unix", p, timeout)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNoControl, err)
+		return nil, fmt.Errorf("%w: %v", ErrNoAnswer, err)
 	}
 	return c.(*net.UnixConn), nil
 }
 
-// controlCall sends one request to the task's supervisor and reads its
+// Call sends one request to the task's supervisor and reads its
 // answer, waiting at most timeout for it.
-func controlCall(path string, req ctlRequest, timeout time.Duration) (ctlReply, error) {
-	c, err := dialControl(path, 2*time.Second)
+func Call(path string, req Request, timeout time.Duration) (Reply, error) {
+	c, err := Dial(path, 2*time.Second)
 	if err != nil {
-		return ctlReply{}, err
+		return Reply{}, err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
-	if err := writeLine(c, req); err != nil {
-		return ctlReply{}, fmt.Errorf("%w: %v", errNoControl, err)
+	if err := WriteLine(c, req); err != nil {
+		return Reply{}, fmt.Errorf("%w: %v", ErrNoAnswer, err)
 	}
-	var rep ctlReply
+	var rep Reply
 	line, err := bufio.NewReader(c).ReadBytes('\n')
 	if ne := (net.Error)(nil); errors.As(err, &ne) && ne.Timeout() {
-		return ctlReply{}, fmt.Errorf("its supervisor did not answer within %v", timeout)
+		return Reply{}, fmt.Errorf("its supervisor did not answer within %v", timeout)
 	}
 	if err != nil {
 		// Closed unanswered: the supervisor ended before taking it.
-		return ctlReply{}, fmt.Errorf("%w: %v", errNoControl, err)
+		return Reply{}, fmt.Errorf("%w: %v", ErrNoAnswer, err)
 	}
 	if err := json.Unmarshal(line, &rep); err != nil {
-		return ctlReply{}, fmt.Errorf("the supervisor's answer is not valid: %v", err)
+		return Reply{}, fmt.Errorf("the supervisor's answer is not valid: %v", err)
 	}
 	return rep, nil
 }
 
-// writeLine writes v as one JSON line.
-func writeLine(c net.Conn, v any) error {
+// WriteLine writes v as one JSON line.
+func WriteLine(c net.Conn, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -138,10 +138,10 @@ func writeLine(c net.Conn, v any) error {
 	return err
 }
 
-// sameUser reports whether the peer of c runs as this process's user
+// SameUser reports whether the peer of c runs as this process's user
 // (where the system tells; the socket's mode and its directory's already
 // keep other users out).
-func sameUser(c *net.UnixConn) bool {
+func SameUser(c *net.UnixConn) bool {
 	uid, ok := peerUID(c)
 	return !ok || uid == os.Getuid()
 }
