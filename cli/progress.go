@@ -2,10 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"github.com/bgmux/bgmux/tasks"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/bgmux/bgmux/tasks"
 
 	"golang.org/x/term"
 )

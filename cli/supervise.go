@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 
+	"github.com/bgmux/bgmux/supervisor"
 	"github.com/bgmux/bgmux/tasks"
 )
 
@@ -19,7 +20,7 @@ func supervise(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "bgmux: usage: bgmux "+tasks.SuperviseCommand+" --state-dir DIR [--launch TOKEN] TASK-ID (run by bgmux start, not by hand)")
 		return 2
 	}
-	return tasks.Supervise(args[1], args[2], launch)
+	return supervisor.Supervise(args[1], args[2], launch)
 }
 
 // view is the hidden command of a window that shows a task whose own
@@ -29,5 +30,5 @@ func view(args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "bgmux: usage: bgmux "+tasks.ViewCommand+" --state-dir DIR TASK-ID (run by bgmux attach and restore, not by hand)")
 		return 2
 	}
-	return tasks.View(args[1], args[2])
+	return supervisor.View(args[1], args[2])
 }

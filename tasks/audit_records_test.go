@@ -147,10 +147,10 @@ func TestAuditRecordHistory(t *testing.T) {
 	if h := lastHistory(p); h != nil {
 		t.Fatalf("lastHistory of %s: %+v; want none", bad, h)
 	}
-	hist, ok := readHistory(p)
+	hist, ok := ReadHistory(p)
 	aside, _ := filepath.Glob(p + ".corrupt-*")
 	if !ok || hist != nil || len(aside) != 1 {
-		t.Fatalf("readHistory of %s: %v %v, set aside as %v", bad, hist, ok, aside)
+		t.Fatalf("ReadHistory of %s: %v %v, set aside as %v", bad, hist, ok, aside)
 	}
 	if b, _ := os.ReadFile(aside[0]); string(b) != bad {
 		t.Fatalf("set-aside history holds %q", b)

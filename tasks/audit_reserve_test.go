@@ -16,9 +16,9 @@ func TestAuditReserveHandover(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur, next := st.Path(id, ReserveFile), st.Path(id, NextReserveFile)
-	old := newDiskReserve(cur)
-	if old.held() != reserveSize {
-		t.Fatalf("reserve holds %d", old.held())
+	old := NewDiskReserve(cur)
+	if old.Held() != ReserveSize {
+		t.Fatalf("reserve holds %d", old.Held())
 	}
 	undo, err := st.prepareReserve(id)
 	if err != nil {
@@ -34,25 +34,25 @@ func TestAuditReserveHandover(t *testing.T) {
 	if _, err := st.prepareReserve(id); err != nil {
 		t.Fatal(err)
 	}
-	old.remove() // the stopped supervisor ends
+	old.Remove() // the stopped supervisor ends
 	fi, err := os.Stat(next)
-	if err != nil || fi.Size() != reserveSize {
+	if err != nil || fi.Size() != ReserveSize {
 		t.Fatalf("handed-over reserve after the old supervisor ended: %v %v", fi, err)
 	}
-	st.takeOverReserve(id)
-	r := newDiskReserve(cur)
-	if r.held() != reserveSize {
-		t.Fatalf("the next supervisor holds %d", r.held())
+	st.TakeOverReserve(id)
+	r := NewDiskReserve(cur)
+	if r.Held() != ReserveSize {
+		t.Fatalf("the next supervisor holds %d", r.Held())
 	}
 	if _, err := os.Stat(next); err == nil {
 		t.Fatalf("%s left after the take-over", NextReserveFile)
 	}
-	r.remove()
+	r.Remove()
 	// None to hand over: a new one.
 	if _, err := st.prepareReserve(id); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(next); err != nil || fi.Size() != reserveSize {
+	if fi, err := os.Stat(next); err != nil || fi.Size() != ReserveSize {
 		t.Fatalf("new reserve: %v %v", fi, err)
 	}
 }

@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/bgmux/bgmux/fileutil"
 
-	"github.com/bgmux/bgmux/tmuxctl"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,56 +62,6 @@ func lockDir(dir string, wait time.Duration) (func(), error) {
 	}
 }
 
-// claim is the supervisor's first step: under the task directory's lock,
-// it checks that its task still exists and, when it was started with a
-// launch token, that the token is the latest. It returns the release of
-// the lock (to call once the run record is written), or why the launch
-// was withdrawn.
-func claim(st *Store, id, token string, records *recordLock) (release func(), withdrawn string) {
-	if records == nil {
-		// Not ours to judge: run, and let reading the spec say more.
-		return func() {}, ""
-	}
-	unlock := records.lock()
-	if _, err := os.Stat(st.Path(id, SpecFile)); errors.Is(err, fs.ErrNotExist) {
-		unlock()
-		return nil, "the task does not exist (removed, or its start gave up)"
-	}
-	if token != "" {
-		b, err := os.ReadFile(st.Path(id, LaunchFile))
-		if err != nil || strings.TrimSpace(string(b)) != token {
-			unlock()
-			return nil, "the restart that opened this window gave up (tmux did not answer in time)"
-		}
-	}
-	return unlock, ""
-}
-
-// withdrawn is what a supervisor whose launch was withdrawn does: it runs
-// nothing and closes its pane, unless that pane is the task's own window
-// (a restart's respawned pane), which keeps its last state.
-func withdrawn(st *Store, id, why string) int {
-	fmt.Fprintf(os.Stderr, "[bgmux] not running task %s: %s\n", id, why)
-	ctx, cancel := context.WithTimeout(context.Background(), tmuxctl.DefaultTimeout)
-	defer cancel()
-	var rec WindowRecord
-	pane := os.Getenv("TMUX_PANE")
-	if readJSON(st.Path(id, WindowFile), &rec) == nil && pane != "" && rec.Pane == pane {
-		var spec Spec
-		if readJSON(st.Path(id, SpecFile), &spec) == nil {
-			state := "lost"
-			var ex Exit
-			if readJSON(st.Path(id, ExitFile), &ex) == nil && !ex.Lost {
-				state = finalState(&ex, fileExists(st.Path(id, StopFile)))
-			}
-			tmuxctl.New(spec.Socket).SetWindowState(ctx, pane, state, true)
-		}
-		return 0
-	}
-	tmuxctl.CloseOwnPane(ctx)
-	return 0
-}
-
 // newLaunchToken writes a fresh launch token for task id and returns it.
 func (s *Store) newLaunchToken(id string) (string, error) {
 	var b [8]byte
@@ -124,7 +71,7 @@ func (s *Store) newLaunchToken(id string) (string, error) {
 	token := hex.EncodeToString(b[:])
 	write := func() error { return fileutil.WriteFileAtomic(s.Path(id, LaunchFile), []byte(token+"\n")) }
 	err := write()
-	if noSpace(err) && s.shrinkNextReserve(id) {
+	if NoSpace(err) && s.shrinkNextReserve(id) {
 		// A full disk: the token takes its block from the reserve made
 		// sure of for this run, which keeps more than minReserve.
 		err = write()

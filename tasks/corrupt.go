@@ -221,11 +221,11 @@ func (s *Store) explainMissing(ref string) error {
 	return nil
 }
 
-// readHistory reads a task's run history for appending to it. A history
+// ReadHistory reads a task's run history for appending to it. A history
 // that cannot be parsed is set aside first (and reported on stderr, which
 // is the pane for a supervisor); ok is false when it could not be, and
 // then no new history may be written over it.
-func readHistory(path string) (hist []Exit, ok bool) {
+func ReadHistory(path string) (hist []Exit, ok bool) {
 	err := readJSON(path, &hist)
 	var ce *CorruptError
 	if errors.As(err, &ce) {

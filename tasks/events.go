@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/bgmux/bgmux/eventlog"
 )
@@ -30,10 +29,10 @@ func (s *Store) Events() *eventlog.Log {
 	return l
 }
 
-// emit appends an event about the task of spec to the log. It never fails
+// Emit appends an event about the task of spec to the log. It never fails
 // its caller: an event that cannot be written is reported on stderr and
 // the task goes on.
-func (s *Store) emit(spec *Spec, e eventlog.Event) {
+func (s *Store) Emit(spec *Spec, e eventlog.Event) {
 	s.emitOnce(spec, e, nil)
 }
 
@@ -46,51 +45,8 @@ func (s *Store) emitOnce(spec *Spec, e eventlog.Event, seen func(*eventlog.Event
 	}
 }
 
-// eventStarted logs that a run's child started. It is logged before the
-// run record, which start and its ready checks wait for, so that no
-// event of the run comes before it.
-func (s *supervisor) eventStarted(rec Run) {
-	pid := rec.PID
-	s.store.emit(s.spec, eventlog.Event{Event: eventlog.Started, Run: rec.Run, PID: &pid, Time: rec.StartedAt,
-		Message: fmt.Sprintf("started run %d, pid %d", rec.Run, pid)})
-}
-
-// eventEnded logs how a run ended (exited or killed), then what the
-// restart policy does: restarting, when delay > 0 (the wait before the
-// next run, which begins now), or gave_up when it would have restarted
-// but max_restarts was reached.
-func (s *supervisor) eventEnded(ex Exit, delay time.Duration, restarts int) {
-	if ex.EndedAt.IsZero() {
-		ex.EndedAt = time.Now().UTC()
-	}
-	e := exitEvent(&ex)
-	e.Message = describeExit(&ex, ex.EndedAt.Sub(ex.StartedAt))
-	s.store.emit(s.spec, e)
-	switch {
-	case delay > 0:
-		at := time.Now().Add(delay).UTC()
-		s.store.emit(s.spec, eventlog.Event{Event: eventlog.Restarting, Run: ex.Run, RestartAt: &at,
-			Message: fmt.Sprintf("restarting in %s (restart %d)", roundDuration(delay), restarts+1)})
-	case s.gaveUp(&ex, restarts):
-		s.store.emit(s.spec, eventlog.Event{Event: eventlog.GaveUp, Run: ex.Run,
-			Message: fmt.Sprintf("not restarting: max_restarts (%d) reached", *s.spec.MaxRestarts)})
-	}
-}
-
-// gaveUp reports whether only max_restarts kept the restart policy from
-// running the task again after ex.
-func (s *supervisor) gaveUp(ex *Exit, restarts int) bool {
-	if s.spec.MaxRestarts == nil || restarts < *s.spec.MaxRestarts {
-		return false
-	}
-	mr := s.spec.MaxRestarts
-	s.spec.MaxRestarts = nil
-	defer func() { s.spec.MaxRestarts = mr }()
-	return s.wantsRestart(ex, restarts)
-}
-
-// exitEvent is the exited or killed event of a finished run.
-func exitEvent(ex *Exit) eventlog.Event {
+// ExitEvent is the exited or killed event of a finished run.
+func ExitEvent(ex *Exit) eventlog.Event {
 	st := ex.StatusCode()
 	e := eventlog.Event{Event: eventlog.Exited, Run: ex.Run, Time: ex.EndedAt, ExitCode: ex.ExitCode, Signal: ex.Signal, ExitStatus: &st}
 	if ex.Signal != nil {
@@ -128,15 +84,15 @@ func (m *Manager) eventStopped(id string, mark int64) {
 	}
 	msg := "stopped"
 	if t.exit != nil {
-		msg += " (" + describeExit(t.exit, t.exit.EndedAt.Sub(t.exit.StartedAt)) + ")"
+		msg += " (" + DescribeExit(t.exit, t.exit.EndedAt.Sub(t.exit.StartedAt)) + ")"
 	}
-	m.Store.emit(t.spec, eventlog.Event{Event: eventlog.Stopped, Run: t.Runs, Message: msg})
+	m.Store.Emit(t.spec, eventlog.Event{Event: eventlog.Stopped, Run: t.Runs, Message: msg})
 }
 
 // eventLost logs the lost record restore wrote for the task.
 func (m *Manager) eventLost(t *Task, ex *Exit) {
 	st, reason := 1, ex.LostReason
-	m.Store.emit(t.spec, eventlog.Event{Event: eventlog.Lost, Run: ex.Run, Time: ex.EndedAt, ExitStatus: &st, LostReason: &reason,
+	m.Store.Emit(t.spec, eventlog.Event{Event: eventlog.Lost, Run: ex.Run, Time: ex.EndedAt, ExitStatus: &st, LostReason: &reason,
 		Message: "lost: " + reason})
 }
 
@@ -146,8 +102,8 @@ func (m *Manager) eventLost(t *Task, ex *Exit) {
 // record.
 func (m *Manager) eventExitFromHistory(t *Task) {
 	ex := t.exit
-	e := exitEvent(ex)
-	e.Message = describeExit(ex, ex.EndedAt.Sub(ex.StartedAt))
+	e := ExitEvent(ex)
+	e.Message = DescribeExit(ex, ex.EndedAt.Sub(ex.StartedAt))
 	m.Store.emitOnce(t.spec, e, func(o *eventlog.Event) bool { return o.ID == t.ID && o.Run == ex.Run && o.Ends() })
 }
 

@@ -108,9 +108,9 @@ func TestSetAside(t *testing.T) {
 func TestReadHistorySetsAside(t *testing.T) {
 	p := filepath.Join(t.TempDir(), HistoryFile)
 	os.WriteFile(p, []byte("[{"), 0o600)
-	hist, ok := readHistory(p)
+	hist, ok := ReadHistory(p)
 	if !ok || hist != nil {
-		t.Fatalf("readHistory of a damaged file: %v %v", hist, ok)
+		t.Fatalf("ReadHistory of a damaged file: %v %v", hist, ok)
 	}
 	aside, _ := filepath.Glob(p + ".corrupt-*")
 	if len(aside) != 1 {
@@ -121,30 +121,30 @@ func TestReadHistorySetsAside(t *testing.T) {
 	}
 }
 
-// TestDiskReserve: the reserve holds reserveSize bytes, gives them back a
+// TestDiskReserve: the reserve holds ReserveSize bytes, gives them back a
 // step at a time down to a floor, and is gone when spent or removed.
 func TestDiskReserve(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ReserveFile)
-	r := newDiskReserve(p)
+	r := NewDiskReserve(p)
 	<-r.filled // filled in the background
-	if st, err := os.Stat(p); err != nil || st.Size() != reserveSize {
+	if st, err := os.Stat(p); err != nil || st.Size() != ReserveSize {
 		t.Fatalf("reserve: %v %v", st, err)
 	}
 	n := 0
-	for r.release(reserveSize / 2) {
+	for r.Release(ReserveSize / 2) {
 		n++
 	}
-	if st, _ := os.Stat(p); n != (reserveSize/2)/reserveStep || st.Size() != reserveSize/2 {
+	if st, _ := os.Stat(p); n != (ReserveSize/2)/reserveStep || st.Size() != ReserveSize/2 {
 		t.Fatalf("released %d steps down to %d", n, st.Size())
 	}
-	for r.release(0) {
+	for r.Release(0) {
 	}
 	if _, err := os.Stat(p); err == nil {
 		t.Fatalf("a spent reserve is still there")
 	}
-	r = newDiskReserve(p)
-	r.remove()
-	if _, err := os.Stat(p); err == nil || r.release(0) {
+	r = NewDiskReserve(p)
+	r.Remove()
+	if _, err := os.Stat(p); err == nil || r.Release(0) {
 		t.Fatalf("a removed reserve is still there")
 	}
 }

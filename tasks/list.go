@@ -127,11 +127,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func sortedStrings(s []string) []string {
-	sort.Strings(s)
-	return s
-}
-
 // parallel runs f(0..n-1) on a few goroutines: loading a task is mostly
 // waiting on system calls, so this scales with cores.
 func parallel(n int, f func(i int)) {

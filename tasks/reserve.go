@@ -19,16 +19,16 @@ import (
 // supervisor deletes it when it ends.
 const ReserveFile = "reserve"
 
-// reserveSize is the reserve's size: room for the exit record, the run
+// ReserveSize is the reserve's size: room for the exit record, the run
 // history (up to maxHistory entries) and the logloss record, each
 // written to a temporary file before it replaces the old one.
-const reserveSize = 64 << 10
+const ReserveSize = 64 << 10
 
 // reserveStep is how much space one failed write gives back.
 const reserveStep = 8 << 10
 
-// diskReserve is a supervisor's reserve file.
-type diskReserve struct {
+// DiskReserve is a supervisor's reserve file.
+type DiskReserve struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File // nil once given back entirely (or never had)
@@ -37,12 +37,12 @@ type diskReserve struct {
 	filled chan struct{}
 }
 
-// newDiskReserve creates (or takes over) the reserve file at path and
+// NewDiskReserve creates (or takes over) the reserve file at path and
 // fills it with zeros, so that its blocks are allocated. It does so in
 // the background, not to delay the task's start; release and remove wait
 // for it. When the disk is already too full it keeps what it could get.
-func newDiskReserve(path string) *diskReserve {
-	r := &diskReserve{path: path, filled: make(chan struct{})}
+func NewDiskReserve(path string) *DiskReserve {
+	r := &DiskReserve{path: path, filled: make(chan struct{})}
 	r.mu.Lock()
 	go func() {
 		defer close(r.filled)
@@ -53,7 +53,7 @@ func newDiskReserve(path string) *diskReserve {
 }
 
 // fill allocates the reserve; the caller holds r.mu.
-func (r *diskReserve) fill() {
+func (r *DiskReserve) fill() {
 	path := r.path
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -68,18 +68,18 @@ func (r *diskReserve) fill() {
 	r.f, r.size = f, n
 }
 
-// allocReserve makes f a reserve of up to reserveSize bytes of real disk
+// allocReserve makes f a reserve of up to ReserveSize bytes of real disk
 // blocks, keeping the blocks it already has (a reserve taken over), and
 // returns how many bytes it holds.
 func allocReserve(f *os.File) int64 {
 	var st unix.Stat_t
-	if unix.Fstat(int(f.Fd()), &st) == nil && st.Size >= reserveSize && st.Blocks*512 >= reserveSize {
-		f.Truncate(reserveSize)
-		return reserveSize
+	if unix.Fstat(int(f.Fd()), &st) == nil && st.Size >= ReserveSize && st.Blocks*512 >= ReserveSize {
+		f.Truncate(ReserveSize)
+		return ReserveSize
 	}
 	zeros := make([]byte, reserveStep)
 	var n int64
-	for n < reserveSize {
+	for n < ReserveSize {
 		k, err := f.WriteAt(zeros, n)
 		n += int64(k)
 		if err != nil {
@@ -93,7 +93,7 @@ func allocReserve(f *os.File) int64 {
 }
 
 // held is how many bytes the reserve holds, once it is filled.
-func (r *diskReserve) held() int64 {
+func (r *DiskReserve) Held() int64 {
 	if r == nil {
 		return 0
 	}
@@ -104,7 +104,7 @@ func (r *diskReserve) held() int64 {
 
 // release gives back up to reserveStep bytes of the reserve, keeping at
 // least floor; it reports whether it freed anything.
-func (r *diskReserve) release(floor int64) bool {
+func (r *DiskReserve) Release(floor int64) bool {
 	if r == nil {
 		return false
 	}
@@ -133,7 +133,7 @@ func (r *diskReserve) release(floor int64) bool {
 // remove deletes the reserve file, unless its name now belongs to
 // another file (the reserve was handed over to the task's next run, see
 // NextReserveFile, and the next supervisor already has its own).
-func (r *diskReserve) remove() {
+func (r *DiskReserve) Remove() {
 	if r == nil {
 		return
 	}
@@ -168,12 +168,12 @@ const NextReserveFile = "reserve.next"
 
 // minReserve is the least reserve a run may start with: enough for its
 // run record, exit record and history.
-const minReserve = reserveSize / 2
+const minReserve = ReserveSize / 2
 
 // prepareReserve makes sure task id has a reserve for its next
 // supervisor (NextReserveFile): the current supervisor's reserve when
 // there is one (renamed, so that it is not deleted when that supervisor
-// ends), topped up to reserveSize, else a new one. It fails, leaving no
+// ends), topped up to ReserveSize, else a new one. It fails, leaving no
 // new file, when the disk cannot give minReserve bytes; undo puts things
 // back as they were when no supervisor is going to take the reserve over.
 func (s *Store) prepareReserve(id string) (undo func(), err error) {
@@ -219,25 +219,25 @@ func (s *Store) shrinkNextReserve(id string) bool {
 	return os.Truncate(path, st.Size()-reserveStep) == nil
 }
 
-// takeOverReserve gives the supervisor of task id the reserve prepared
+// TakeOverReserve gives the supervisor of task id the reserve prepared
 // for it, when there is one.
-func (s *Store) takeOverReserve(id string) {
+func (s *Store) TakeOverReserve(id string) {
 	os.Rename(s.Path(id, NextReserveFile), s.Path(id, ReserveFile))
 }
 
-// noSpace reports whether err means the file system (or the user's
+// NoSpace reports whether err means the file system (or the user's
 // quota) is full.
-func noSpace(err error) bool {
+func NoSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
-// writeJSONReserved writes a JSON sidecar like writeJSON; when that fails
+// WriteJSONReserved writes a JSON sidecar like writeJSON; when that fails
 // because the disk is full, it gives back part of the reserve (never
 // going below floor) and tries again, until the write succeeds or the
 // reserve is spent.
-func writeJSONReserved(path string, v any, r *diskReserve, floor int64) error {
+func WriteJSONReserved(path string, v any, r *DiskReserve, floor int64) error {
 	err := fileutil.WriteJSON(path, v)
-	for err != nil && noSpace(err) && r.release(floor) {
+	for err != nil && NoSpace(err) && r.Release(floor) {
 		err = fileutil.WriteJSON(path, v)
 	}
 	return err

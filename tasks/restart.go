@@ -158,7 +158,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		var win WindowRecord // the window the restart ran in
 		readJSON(m.Store.Path(t.ID, WindowFile), &win)
 		var err error = Errorf(KindFailed, "restart %s: its supervisor ended without starting the command (see its window: %s)", t.ID, attachCommand(t.spec.Socket, t.Tmux.Session, t.Name, win.Window))
-		if free, ok := diskFree(m.Store.Dir); ok && free < reserveSize {
+		if free, ok := diskFree(m.Store.Dir); ok && free < ReserveSize {
 			err = wrap(m.Store.unwritable(syscall.ENOSPC), "restart %s", t.ID)
 		}
 		return nil, err

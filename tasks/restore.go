@@ -292,11 +292,11 @@ func (m *Manager) recordLostLocked(t *Task, reason string) error {
 	t.exit = &ex
 	m.eventLost(t, &ex)
 	t.fill(m.Store)
-	hist, ok := readHistory(m.Store.Path(t.ID, HistoryFile))
+	hist, ok := ReadHistory(m.Store.Path(t.ID, HistoryFile))
 	if !ok {
 		return nil // the exit record is written; a damaged history stays as it is
 	}
-	return fileutil.WriteJSON(m.Store.Path(t.ID, HistoryFile), appendHistory(hist, ex))
+	return fileutil.WriteJSON(m.Store.Path(t.ID, HistoryFile), AppendHistory(hist, ex))
 }
 
 // lostReason says how a lost task was lost, from its records and the

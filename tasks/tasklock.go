@@ -64,24 +64,24 @@ func (s *Store) lockRestart(ctx context.Context, id string) (func(), error) {
 	}, nil
 }
 
-// recordLock is a task's record lock (see above), opened once: a
+// RecordLock is a task's record lock (see above), opened once: a
 // supervisor keeps it open for its whole life.
-type recordLock struct {
+type RecordLock struct {
 	f *os.File
 }
 
-// openRecordLock opens the record lock of task id.
-func (s *Store) openRecordLock(id string) (*recordLock, error) {
+// OpenRecordLock opens the record lock of task id.
+func (s *Store) OpenRecordLock(id string) (*RecordLock, error) {
 	f, err := os.Open(s.TaskDir(id))
 	if err != nil {
 		return nil, err
 	}
-	return &recordLock{f: f}, nil
+	return &RecordLock{f: f}, nil
 }
 
 // lock takes the lock and returns its release function. A lock that
 // could not be opened locks nothing.
-func (l *recordLock) lock() func() {
+func (l *RecordLock) Lock() func() {
 	if l == nil || l.f == nil {
 		return func() {}
 	}
@@ -92,7 +92,7 @@ func (l *recordLock) lock() func() {
 }
 
 // close closes the lock's file.
-func (l *recordLock) close() {
+func (l *RecordLock) Close() {
 	if l != nil && l.f != nil {
 		l.f.Close()
 	}
@@ -100,12 +100,12 @@ func (l *recordLock) close() {
 
 // withRecordLock runs fn holding task id's record lock.
 func (s *Store) withRecordLock(id string, fn func() error) error {
-	l, err := s.openRecordLock(id)
+	l, err := s.OpenRecordLock(id)
 	if err != nil {
 		return err
 	}
-	defer l.close()
-	unlock := l.lock()
+	defer l.Close()
+	unlock := l.Lock()
 	defer unlock()
 	return fn()
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/bgmux/bgmux/tmuxctl"
 )
 
@@ -56,7 +58,7 @@ func (m *Manager) Attach(ctx context.Context, t *Task, env []string, stdin io.Re
 	if err != nil {
 		return err
 	}
-	if f, ok := stdin.(*os.File); ok && !plan.Switch && !isTerminal(int(f.Fd())) {
+	if f, ok := stdin.(*os.File); ok && !plan.Switch && !term.IsTerminal(int(f.Fd())) {
 		return Errorf(KindInvalid, "attach %s needs a terminal, and stdin is not one; a human can run: %s (to read the pane from a script, use bgmux screen %s)", t.ID, plan.CommandLine(), t.ID)
 	}
 	if err := m.Tmux.Attach(ctx, plan, stdin, stdout, stderr); err != nil {

@@ -1,8 +1,10 @@
-package tasks
+package supervisor
 
 import (
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/tasks"
 )
 
 func TestNextBackoff(t *testing.T) {
@@ -29,27 +31,27 @@ func TestNextBackoff(t *testing.T) {
 func TestWantsRestart(t *testing.T) {
 	zero, one, two := 0, 1, 2
 	term := "SIGTERM"
-	st := OpenStore(t.TempDir())
+	st := tasks.OpenStore(t.TempDir())
 	cases := []struct {
 		policy   string
 		max      *int
 		restarts int
-		ex       Exit
+		ex       tasks.Exit
 		stopping bool
 		want     bool
 	}{
-		{"never", nil, 0, Exit{ExitCode: &one}, false, false},
-		{"on-failure", nil, 0, Exit{ExitCode: &one}, false, true},
-		{"on-failure", nil, 0, Exit{ExitCode: &zero}, false, false},
-		{"on-failure", nil, 0, Exit{Signal: &term}, false, true},
-		{"always", nil, 5, Exit{ExitCode: &zero}, false, true},
-		{"always", &two, 2, Exit{ExitCode: &zero}, false, false},
-		{"always", &two, 1, Exit{ExitCode: &zero}, false, true},
-		{"always", nil, 0, Exit{ExitCode: &zero}, true, false},
-		{"on-failure", &zero, 0, Exit{ExitCode: &one}, false, false},
+		{"never", nil, 0, tasks.Exit{ExitCode: &one}, false, false},
+		{"on-failure", nil, 0, tasks.Exit{ExitCode: &one}, false, true},
+		{"on-failure", nil, 0, tasks.Exit{ExitCode: &zero}, false, false},
+		{"on-failure", nil, 0, tasks.Exit{Signal: &term}, false, true},
+		{"always", nil, 5, tasks.Exit{ExitCode: &zero}, false, true},
+		{"always", &two, 2, tasks.Exit{ExitCode: &zero}, false, false},
+		{"always", &two, 1, tasks.Exit{ExitCode: &zero}, false, true},
+		{"always", nil, 0, tasks.Exit{ExitCode: &zero}, true, false},
+		{"on-failure", &zero, 0, tasks.Exit{ExitCode: &one}, false, false},
 	}
 	for i, c := range cases {
-		s := &supervisor{store: st, spec: &Spec{ID: "bg-test00", Restart: c.policy, MaxRestarts: c.max}, stopping: c.stopping}
+		s := &supervisor{store: st, spec: &tasks.Spec{ID: "bg-test00", Restart: c.policy, MaxRestarts: c.max}, stopping: c.stopping}
 		if got := s.wantsRestart(&c.ex, c.restarts); got != c.want {
 			t.Errorf("case %d (%s, max %v, restarts %d, stopping %v): %v, want %v", i, c.policy, c.max, c.restarts, c.stopping, got, c.want)
 		}

@@ -1,4 +1,4 @@
-package tasks
+package supervisor
 
 import "golang.org/x/sys/unix"
 

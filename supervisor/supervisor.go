@@ -1,4 +1,4 @@
-package tasks
+package supervisor
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 	"github.com/bgmux/bgmux/fileutil"
 	"github.com/bgmux/bgmux/proc"
 	"github.com/bgmux/bgmux/tasklog"
+	"github.com/bgmux/bgmux/tasks"
 
 	"github.com/bgmux/bgmux/tmuxctl"
 	"github.com/creack/pty"
@@ -47,10 +49,6 @@ func (c crlfWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-// SuperviseCommand is the hidden subcommand that runs inside each task's
-// window: bgmux __supervise --state-dir DIR [--launch TOKEN] ID.
-const SuperviseCommand = "__supervise"
 
 // forwarded are the signals the supervisor passes on to the child's
 // process group when they are sent to the supervisor itself. Keys typed
@@ -78,39 +76,39 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, sy
 // (see View). A supervisor whose task is gone when it ends (removed
 // meanwhile) closes its pane.
 func Supervise(stateDir, id, launch string) int {
-	if !ValidID(id) {
+	if !tasks.ValidID(id) {
 		fmt.Fprintf(os.Stderr, "[bgmux] %q is not a task id\n", id)
 		return 125
 	}
-	st := OpenStore(stateDir)
+	st := tasks.OpenStore(stateDir)
 	// One open record lock for the supervisor's whole life: the claim
 	// and every record write take it (a second descriptor on the same
 	// directory would wait on this process's own flock).
-	records, err := st.openRecordLock(id)
+	records, err := st.OpenRecordLock(id)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return withdrawn(st, id, "the task does not exist (removed, or its start gave up)")
 		}
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot open the task's record lock: %v\n", err)
 	}
-	defer records.close()
+	defer records.Close()
 	release, why := claim(st, id, launch, records)
 	if why != "" {
 		return withdrawn(st, id, why)
 	}
-	var live Run
-	if readJSON(st.Path(id, RunFile), &live) == nil && live.SupervisorPID != os.Getpid() && proc.Alive(live.SupervisorPID, live.SupervisorStart) {
+	var live tasks.Run
+	if tasks.ReadRecord(st.Path(id, tasks.RunFile), &live) == nil && live.SupervisorPID != os.Getpid() && proc.Alive(live.SupervisorPID, live.SupervisorStart) {
 		// The task runs under another supervisor (its window was given a
 		// new one by hand): show it rather than run it twice.
 		release()
-		records.close()
+		records.Close()
 		if exe, err := os.Executable(); err == nil {
-			syscall.Exec(exe, []string{exe, ViewCommand, "--state-dir", stateDir, id}, os.Environ())
+			syscall.Exec(exe, []string{exe, tasks.ViewCommand, "--state-dir", stateDir, id}, os.Environ())
 		}
 		return View(stateDir, id)
 	}
-	var spec Spec
-	if err := readJSON(st.Path(id, SpecFile), &spec); err != nil {
+	var spec tasks.Spec
+	if err := tasks.ReadRecord(st.Path(id, tasks.SpecFile), &spec); err != nil {
 		release()
 		fmt.Fprintf(os.Stderr, "[bgmux] cannot read task %s: %v\n", id, err)
 		return 125
@@ -126,8 +124,8 @@ func Supervise(stateDir, id, launch string) int {
 }
 
 type supervisor struct {
-	store *Store
-	spec  *Spec
+	store *tasks.Store
+	spec  *tasks.Spec
 	pane  string
 	log   *tasklog.Writer
 	// fan copies the output to the panes showing it: own (the
@@ -157,8 +155,8 @@ type supervisor struct {
 	asked *restartAsk
 	marks chan string
 	// reserve is disk space held so that the run and exit records can
-	// still be written when the disk is full (see ReserveFile).
-	reserve *diskReserve
+	// still be written when the disk is full (see tasks.ReserveFile).
+	reserve *tasks.DiskReserve
 	sigs    chan os.Signal
 	// claimed releases the claim on the task (see claim) once the first
 	// run record is written.
@@ -167,7 +165,7 @@ type supervisor struct {
 	// itself: the restart policy ends.
 	stopping bool
 	// records is the task's record lock (see tasklock.go).
-	records *recordLock
+	records *tasks.RecordLock
 	// self and selfStart identify this supervisor in the run record.
 	self      int
 	selfStart uint64
@@ -209,14 +207,14 @@ func (s *supervisor) main() int {
 	s.fan = newFanout()
 	s.openPane()
 	defer s.restorePane()
-	s.store.takeOverReserve(s.spec.ID)
-	s.reserve = newDiskReserve(s.store.Path(s.spec.ID, ReserveFile))
-	defer s.reserve.remove()
+	s.store.TakeOverReserve(s.spec.ID)
+	s.reserve = tasks.NewDiskReserve(s.store.Path(s.spec.ID, tasks.ReserveFile))
+	defer s.reserve.Remove()
 	s.openLog()
 	s.serveControl()
 
 	restarts, backoff := 0, time.Duration(0)
-	var last Exit
+	var last tasks.Exit
 	ran := false
 	for {
 		ex, started, ok := s.runOnce(restarts)
@@ -273,7 +271,7 @@ func (s *supervisor) main() int {
 	s.closeControl()
 	state := "failed"
 	if ran {
-		state = finalState(&last, fileExists(s.store.Path(s.spec.ID, StopFile)))
+		state = finalState(&last, fileExists(s.store.Path(s.spec.ID, tasks.StopFile)))
 	}
 	s.finish(state)
 	if !ran {
@@ -384,10 +382,10 @@ func (s *supervisor) openLog() {
 		supErrorf("[bgmux] cannot open the log: %v\n", err)
 		return
 	}
-	w.SaveLoss = func(l LogLoss) error {
+	w.SaveLoss = func(l tasks.LogLoss) error {
 		// Half of the reserve stays for the exit record.
-		err := s.writeRecord(LogLossFile, l, reserveSize/2)
-		if err != nil && noSpace(err) {
+		err := s.writeRecord(tasks.LogLossFile, l, tasks.ReserveSize/2)
+		if err != nil && tasks.NoSpace(err) {
 			err = fmt.Errorf("the disk is full and the reserve spent")
 		}
 		if err != nil {
@@ -404,7 +402,7 @@ func (s *supervisor) openLog() {
 // when bgmux stop ended it (stopped: its marker file is there), whatever
 // the exit status, else "ok" for exit status 0 and "failed" for anything
 // else.
-func finalState(ex *Exit, stopped bool) string {
+func finalState(ex *tasks.Exit, stopped bool) string {
 	if stopped {
 		return "stopped"
 	}
@@ -436,8 +434,8 @@ func (s *supervisor) setWindowState(state string) {
 	if s.ownsPane() {
 		pane = s.pane
 	} else if !s.superseded {
-		var rec WindowRecord
-		if readJSON(s.store.Path(s.spec.ID, WindowFile), &rec) == nil && rec.Viewer && rec.Socket == s.spec.Socket {
+		var rec tasks.WindowRecord
+		if tasks.ReadRecord(s.store.Path(s.spec.ID, tasks.WindowFile), &rec) == nil && rec.Viewer && rec.Socket == s.spec.Socket {
 			pane = rec.Pane
 		}
 	}
@@ -470,8 +468,8 @@ func (s *supervisor) finish(state string) {
 }
 
 // wantsRestart applies the restart policy to a finished run.
-func (s *supervisor) wantsRestart(ex *Exit, restarts int) bool {
-	if s.stopping || fileExists(s.store.Path(s.spec.ID, StopFile)) {
+func (s *supervisor) wantsRestart(ex *tasks.Exit, restarts int) bool {
+	if s.stopping || fileExists(s.store.Path(s.spec.ID, tasks.StopFile)) {
 		return false
 	}
 	if s.spec.MaxRestarts != nil && restarts >= *s.spec.MaxRestarts {
@@ -497,7 +495,7 @@ func (s *supervisor) pause(d time.Duration) bool {
 	for {
 		select {
 		case <-timer.C:
-			return !fileExists(s.store.Path(s.spec.ID, StopFile))
+			return !fileExists(s.store.Path(s.spec.ID, tasks.StopFile))
 		case ask := <-s.restarts:
 			s.asked = ask
 			return true
@@ -508,7 +506,7 @@ func (s *supervisor) pause(d time.Duration) bool {
 			}
 			s.otherSignal(sig)
 		case <-tick.C:
-			if fileExists(s.store.Path(s.spec.ID, StopFile)) {
+			if fileExists(s.store.Path(s.spec.ID, tasks.StopFile)) {
 				return false
 			}
 		}
@@ -536,19 +534,19 @@ func (s *supervisor) otherSignal(sig os.Signal) {
 // record lock, so two supervisors never claim the same number. A run
 // record that cannot be read is set aside, never written over.
 func (s *supervisor) nextRun() int {
-	runPath := s.store.Path(s.spec.ID, RunFile)
-	var prev Run
-	err := readJSON(runPath, &prev)
+	runPath := s.store.Path(s.spec.ID, tasks.RunFile)
+	var prev tasks.Run
+	err := tasks.ReadRecord(runPath, &prev)
 	if err == nil {
 		return prev.Run + 1
 	}
-	if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+	if ce := (*tasks.CorruptError)(nil); errors.As(err, &ce) {
 		if dst := fileutil.SetAside(runPath); dst != "" {
 			fmt.Fprintf(os.Stderr, "[bgmux] the run record %s; it was set aside as %s\n", ce.Problem(), dst)
 		}
 	}
-	var ex Exit
-	if readJSON(s.store.Path(s.spec.ID, ExitFile), &ex) == nil {
+	var ex tasks.Exit
+	if tasks.ReadRecord(s.store.Path(s.spec.ID, tasks.ExitFile), &ex) == nil {
 		return ex.Run + 1
 	}
 	return 1
@@ -557,8 +555,8 @@ func (s *supervisor) nextRun() int {
 // ownsRun reports whether the current run record is this supervisor's
 // record of run; the caller holds the record lock.
 func (s *supervisor) ownsRun(run int) bool {
-	var r Run
-	return readJSON(s.store.Path(s.spec.ID, RunFile), &r) == nil &&
+	var r tasks.Run
+	return tasks.ReadRecord(s.store.Path(s.spec.ID, tasks.RunFile), &r) == nil &&
 		r.Run == run && r.SupervisorPID == s.self && r.SupervisorStart == s.selfStart
 }
 
@@ -569,23 +567,23 @@ func (s *supervisor) ownsRun(run int) bool {
 // is started and its record written under the record lock. A restart
 // asked through the control socket meanwhile ends the run (TERM, then
 // KILL after its grace) and is kept in s.asked for the main loop.
-func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
+func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 	argv := s.spec.ChildArgv()
 	env := childEnv(s.spec, os.Environ())
-	unlock := s.records.lock()
+	unlock := s.records.Lock()
 	locked := true
 	defer func() {
 		if locked {
 			unlock()
 		}
 	}()
-	if s.reserve.held() == 0 {
+	if s.reserve.Held() == 0 {
 		supErrorf("[bgmux] not starting: the file system of state directory %s is full, so the run could not be recorded; free some space and restart the task\n", s.store.Dir)
-		return Exit{}, time.Time{}, false
+		return tasks.Exit{}, time.Time{}, false
 	}
 	runNo := s.nextRun()
 	started := time.Now()
-	rec := Run{
+	rec := tasks.Run{
 		Run: runNo, Restarts: restarts, SupervisorPID: s.self, SupervisorStart: s.selfStart,
 		BootID: proc.BootID(), StartedAt: started.UTC(), Pane: s.pane,
 	}
@@ -612,10 +610,10 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		msg := fmt.Sprintf("%s: %v", argv[0], lookErr)
 		s.paneNote("bgmux: " + msg + "\r\n")
 		if s.writeRun(rec) != nil {
-			return Exit{}, started, false
+			return tasks.Exit{}, started, false
 		}
 		s.answerAsked(control.Reply{OK: true, Run: runNo})
-		return Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started, true
+		return tasks.Exit{Run: runNo, ExitCode: &code, Error: msg, StartedAt: rec.StartedAt}, started, true
 	}
 	pgid := cmd.Process.Pid
 	rec.PID, rec.PGID, rec.PIDStart = pgid, pgid, proc.Start(pgid)
@@ -628,7 +626,7 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 		cmd.Wait()
 		s.endTerminal(master, drained, pgid)
 		supErrorf("[bgmux] the run could not be recorded, so it was stopped\n")
-		return Exit{}, started, false
+		return tasks.Exit{}, started, false
 	}
 	unlock()
 	locked = false
@@ -671,10 +669,10 @@ func (s *supervisor) runOnce(restarts int) (Exit, time.Time, bool) {
 			waiting = false
 		}
 	}
-	ex := Exit{Run: runNo, StartedAt: rec.StartedAt}
+	ex := tasks.Exit{Run: runNo, StartedAt: rec.StartedAt}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
-		name := SignalName(ws.Signal())
+		name := tasks.SignalName(ws.Signal())
 		ex.Signal = &name
 	} else {
 		c := ws.ExitStatus()
@@ -763,8 +761,8 @@ func (s *supervisor) endTerminal(master *os.File, drained chan struct{}, pgid in
 	<-drained
 }
 
-func (s *supervisor) writeRun(rec Run) error {
-	err := s.writeRecord(RunFile, rec, 0)
+func (s *supervisor) writeRun(rec tasks.Run) error {
+	err := s.writeRecord(tasks.RunFile, rec, 0)
 	if err != nil {
 		supErrorf("[bgmux] cannot write run record: %v\n", err)
 	}
@@ -777,7 +775,7 @@ func (s *supervisor) writeRun(rec Run) error {
 // writeRecord writes one of the task's sidecars, using the disk reserve
 // (down to floor bytes) when the disk is full.
 func (s *supervisor) writeRecord(file string, v any, floor int64) error {
-	return writeJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
+	return tasks.WriteJSONReserved(s.store.Path(s.spec.ID, file), v, s.reserve, floor)
 }
 
 // record sets ex.EndedAt, shows the trailer in the panes (never in the
@@ -786,11 +784,11 @@ func (s *supervisor) writeRecord(file string, v any, floor int64) error {
 // lost), adds the run to the history and writes the exit sidecar, using
 // the disk reserve if the disk is full. It returns false when the task's
 // current run is no longer this supervisor's: nothing is recorded then.
-func (s *supervisor) record(ex *Exit, started time.Time, restartIn time.Duration) bool {
+func (s *supervisor) record(ex *tasks.Exit, started time.Time, restartIn time.Duration) bool {
 	ex.EndedAt = time.Now().UTC()
-	trailer := "[bgmux] " + describeExit(ex, ex.EndedAt.Sub(started))
+	trailer := "[bgmux] " + tasks.DescribeExit(ex, ex.EndedAt.Sub(started))
 	if ex.NextRestartAt != nil {
-		trailer += "; restarting in " + roundDuration(restartIn)
+		trailer += "; restarting in " + tasks.RoundDuration(restartIn)
 	}
 	lead := "\r\n"
 	if s.log != nil && s.log.EndsLine() {
@@ -828,28 +826,28 @@ const exitRecordRetry = 10 * time.Minute
 // of that run; a failed attempt is tried again, with backoff, for up to
 // exitRecordRetry. It returns false when the run is no longer this
 // supervisor's.
-func (s *supervisor) recordExit(ex Exit, history bool) bool {
+func (s *supervisor) recordExit(ex tasks.Exit, history bool) bool {
 	deadline := time.Now().Add(exitRecordRetry)
 	delay := 100 * time.Millisecond
 	histDone, failing := !history, false
 	for {
 		own := true
 		var err error
-		unlock := s.records.lock()
+		unlock := s.records.Lock()
 		if !s.ownsRun(ex.Run) {
 			own = false
 		} else if !histDone {
-			if hist, ok := readHistory(s.store.Path(s.spec.ID, HistoryFile)); !ok {
+			if hist, ok := tasks.ReadHistory(s.store.Path(s.spec.ID, tasks.HistoryFile)); !ok {
 				supErrorf("[bgmux] the run history cannot be read or set aside; it is left as it is\n")
 				histDone = true
-			} else if err = s.writeRecord(HistoryFile, appendHistory(hist, ex), 0); err == nil {
+			} else if err = s.writeRecord(tasks.HistoryFile, tasks.AppendHistory(hist, ex), 0); err == nil {
 				histDone = true
 			} else {
 				err = fmt.Errorf("cannot write run history: %w", err)
 			}
 		}
 		if own && histDone {
-			if err = s.writeRecord(ExitFile, ex, 0); err != nil {
+			if err = s.writeRecord(tasks.ExitFile, ex, 0); err != nil {
 				err = fmt.Errorf("cannot write exit record: %w", err)
 			}
 		}
@@ -876,46 +874,10 @@ func (s *supervisor) recordExit(ex Exit, history bool) bool {
 	}
 }
 
-// appendHistory adds ex to the run history hist, replacing an entry of
-// the same run (a run is recorded once) and keeping at most maxHistory.
-func appendHistory(hist []Exit, ex Exit) []Exit {
-	if n := len(hist); n > 0 && hist[n-1].Run == ex.Run {
-		hist = hist[:n-1]
-	}
-	hist = append(hist, ex)
-	if len(hist) > maxHistory {
-		hist = hist[len(hist)-maxHistory:]
-	}
-	return hist
-}
-
-// maxHistory bounds the run history kept per task.
-const maxHistory = 100
-
-// describeExit is the one-line summary shown in the pane and the log.
-func describeExit(ex *Exit, d time.Duration) string {
-	after := " after " + roundDuration(d)
-	switch {
-	case ex.Error != "":
-		return "could not start: " + ex.Error
-	case ex.Signal != nil:
-		return "killed by " + *ex.Signal + after
-	default:
-		return fmt.Sprintf("exited %d%s", *ex.ExitCode, after)
-	}
-}
-
-func roundDuration(d time.Duration) string {
-	if d < time.Minute {
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return d.Round(time.Second).String()
-}
-
 // childEnv is the child's environment: the starting client's environment,
 // the pane's terminal variables, the task's --env values, then the
 // BGMUX_* variables naming the task.
-func childEnv(spec *Spec, own []string) []string {
+func childEnv(spec *tasks.Spec, own []string) []string {
 	base := spec.BaseEnv
 	if base == nil {
 		base = own
@@ -944,7 +906,8 @@ func childEnv(spec *Spec, own []string) []string {
 	for k := range spec.Env {
 		keys = append(keys, k)
 	}
-	for _, k := range sortedStrings(keys) {
+	slices.Sort(keys)
+	for _, k := range keys {
 		set(k, spec.Env[k])
 	}
 	set("BGMUX_TASK_ID", spec.ID)

@@ -1,4 +1,4 @@
-package tasks
+package supervisor
 
 import (
 	"bufio"
@@ -12,14 +12,10 @@ import (
 	"time"
 
 	"github.com/bgmux/bgmux/control"
+	"github.com/bgmux/bgmux/tasks"
 	"github.com/creack/pty"
 	"golang.org/x/term"
 )
-
-// ViewCommand is the hidden subcommand a window runs to show a live task
-// whose own window went away (its tmux server was killed, its window
-// closed): bgmux __view --state-dir DIR ID.
-const ViewCommand = "__view"
 
 // View shows task id's output in the current terminal (a tmux pane) by
 // way of its supervisor's control socket: the recent output, then the
@@ -27,11 +23,11 @@ const ViewCommand = "__view"
 // relayed to the task, and the pane's size becomes the task terminal's.
 // The task is not changed by a viewer coming or going.
 func View(stateDir, id string) int {
-	if !ValidID(id) {
+	if !tasks.ValidID(id) {
 		fmt.Fprintf(os.Stderr, "[bgmux] %q is not a task id\n", id)
 		return 2
 	}
-	st := OpenStore(stateDir)
+	st := tasks.OpenStore(stateDir)
 	c, err := control.Dial(st.Path(id, control.File), 2*time.Second)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "[bgmux] task %s is not running any more; its output: bgmux logs %s\n", id, id)

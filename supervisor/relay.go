@@ -1,4 +1,4 @@
-package tasks
+package supervisor
 
 import (
 	"fmt"
@@ -93,13 +93,6 @@ func (s *paneSink) closeNow() {
 	s.closed, s.n = true, 0
 	s.cond.Signal()
 	s.mu.Unlock()
-}
-
-// gone reports whether a write to the pane failed.
-func (s *paneSink) gone() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dead
 }
 
 func (s *paneSink) run() {
