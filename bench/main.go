@@ -500,6 +500,13 @@ func measure(cfg config, e *env) ([]row, []string, error) {
 	scale := cfg.want("start") || cfg.want("list") || cfg.want("prune")
 	var creating time.Duration
 	createdN := 0
+	if scale {
+		note, restore := ensurePTYs(2 * (cfg.tasks + cfg.grpTasks + cfg.prune + 64))
+		defer restore()
+		if note != "" {
+			notes = append(notes, note)
+		}
+	}
 	if cfg.want("memory") || scale {
 		step(fmt.Sprintf("creating tasks up to %d", cfg.memTasks))
 		created := time.Now()
