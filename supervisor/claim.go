@@ -54,7 +54,7 @@ func withdrawn(st *tasks.Store, id, why string) int {
 			if tasks.ReadRecord(st.Path(id, tasks.ExitFile), &ex) == nil && !ex.Lost {
 				state = finalState(&ex, fileExists(st.Path(id, tasks.StopFile)))
 			}
-			tmuxctl.New(spec.Socket).SetWindowState(ctx, pane, state, true)
+			tmuxctl.New(spec.Socket).SetWindowState(ctx, pane, state)
 		}
 		return 0
 	}

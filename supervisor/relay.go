@@ -18,9 +18,9 @@ const recentSize = 32 << 10
 
 // paneSink copies the task's output to one pane through a bounded ring
 // buffer: push never blocks, and when the pane falls more than
-// paneBuffer behind, the oldest unshown bytes are dropped. The pane is
-// then told, once it has caught up, how much it did not show (the log
-// has all of it) and resumes at the start of a line.
+// paneBuffer behind, the oldest unshown bytes are dropped, up to the
+// start of a line. Where the gap is, the pane is told how much it did
+// not show (the log has all of it).
 type paneSink struct {
 	w    io.Writer
 	name string // the task's name, for the note
@@ -31,8 +31,8 @@ type paneSink struct {
 	head    int // index of the oldest unshown byte
 	n       int // unshown bytes in ring
 	dropped int64
-	// skipLine says the pane resumes after the next line break (bytes
-	// before it were cut by a drop).
+	// skipLine says the oldest queued line was cut by a drop: the rest
+	// of it is dropped too, as it arrives.
 	skipLine bool
 	closed   bool
 	dead     bool // a write to the pane failed: it is gone
@@ -48,7 +48,7 @@ func newPaneSink(w io.Writer, name string) *paneSink {
 }
 
 // push queues p for the pane, dropping the oldest unshown bytes when the
-// ring is full.
+// ring is full, up to a line start: the pane resumes with a whole line.
 func (s *paneSink) push(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -70,7 +70,24 @@ func (s *paneSink) push(p []byte) {
 	c := copy(s.ring[tail:], p)
 	copy(s.ring, p[c:])
 	s.n += len(p)
+	for s.skipLine && s.n > 0 {
+		// The oldest queued line was cut: drop the rest of it.
+		b := s.ring[s.head]
+		s.head = (s.head + 1) % len(s.ring)
+		s.n--
+		s.dropped++
+		s.skipLine = b != '\n'
+	}
 	s.cond.Signal()
+}
+
+// pushNote queues text, the supervisor's own words (a trailer), after
+// the output queued so far.
+func (s *paneSink) pushNote(text string) { s.push([]byte(text)) }
+
+// notShown is the line that tells a pane how much output it did not show.
+func notShown(n int64, name string) string {
+	return fmt.Sprintf("\r\n[bgmux] %s not shown here; all of it is in: bgmux logs %s\r\n", humanBytes(n), name)
 }
 
 // close lets the sink write what is queued (the trailer) and stop; it
@@ -107,51 +124,30 @@ func (s *paneSink) run() {
 			s.mu.Unlock()
 			return
 		}
-		if s.skipLine {
-			// Resume after a line break: a drop cut the line before it.
-			for s.n > 0 && s.ring[s.head] != '\n' {
-				s.head = (s.head + 1) % len(s.ring)
-				s.n--
-				s.dropped++
-			}
-			if s.n == 0 {
-				s.mu.Unlock()
-				continue
-			}
-			s.head = (s.head + 1) % len(s.ring)
-			s.n--
-			s.dropped++
-			s.skipLine = false
-		}
+		// Where output was dropped, the pane says so, at the gap.
+		dropped := s.dropped
+		s.dropped = 0
 		k := min(s.n, len(buf))
 		c := copy(buf, s.ring[s.head:min(s.head+k, len(s.ring))])
 		copy(buf[c:k], s.ring)
 		s.head = (s.head + k) % len(s.ring)
 		s.n -= k
 		s.mu.Unlock()
-		if _, err := s.w.Write(buf[:k]); err != nil {
-			s.mu.Lock()
-			s.dead, s.n = true, 0
-			s.mu.Unlock()
+		if dropped > 0 && !s.write([]byte(notShown(dropped, s.name))) || !s.write(buf[:k]) {
 			return
 		}
-		s.mu.Lock()
-		caughtUp := s.n == 0 && s.dropped > 0 && !s.skipLine
-		dropped := s.dropped
-		if caughtUp {
-			s.dropped = 0
-		}
-		s.mu.Unlock()
-		if caughtUp {
-			msg := fmt.Sprintf("\r\n[bgmux] %s not shown here; all of it is in: bgmux logs %s\r\n", humanBytes(dropped), s.name)
-			if _, err := io.WriteString(s.w, msg); err != nil {
-				s.mu.Lock()
-				s.dead = true
-				s.mu.Unlock()
-				return
-			}
-		}
 	}
+}
+
+// write writes p to the pane; false when the pane is gone.
+func (s *paneSink) write(p []byte) bool {
+	if _, err := s.w.Write(p); err != nil {
+		s.mu.Lock()
+		s.dead, s.n = true, 0
+		s.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // humanBytes is n as a size a person reads at a glance: 812 B, 12.3 kB,

@@ -138,6 +138,11 @@ type supervisor struct {
 	ttyState *term.State
 	// paneGone is set once the pane hung up (tmux went away).
 	paneGone atomic.Bool
+	// viewers counts the viewers connected; detached is the pane of the
+	// task's window that went away last (see tasks.Run.Detached).
+	viewers  atomic.Int32
+	detached atomic.Value
+	detaches chan string
 	// ptyMu guards master (the current run's terminal) and size (the
 	// terminal size runs get).
 	ptyMu  sync.Mutex
@@ -204,6 +209,7 @@ func (s *supervisor) main() int {
 	s.self = os.Getpid()
 	s.selfStart = proc.Start(s.self)
 	s.restarts = make(chan *restartAsk, 1)
+	s.detaches = make(chan string, 4)
 	s.fan = newFanout()
 	s.openPane()
 	defer s.restorePane()
@@ -444,7 +450,7 @@ func (s *supervisor) setWindowState(state string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	tmuxctl.New(s.spec.Socket).SetWindowState(ctx, pane, state, false)
+	tmuxctl.New(s.spec.Socket).SetWindowState(ctx, pane, state)
 }
 
 // finish marks the window with the task's final state, shows the panes
@@ -499,6 +505,8 @@ func (s *supervisor) pause(d time.Duration) bool {
 		case ask := <-s.restarts:
 			s.asked = ask
 			return true
+		case pane := <-s.detaches:
+			s.markDetached(pane)
 		case sig := <-s.sigs:
 			switch sig {
 			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT:
@@ -518,7 +526,9 @@ func (s *supervisor) pause(d time.Duration) bool {
 func (s *supervisor) otherSignal(sig os.Signal) {
 	switch sig {
 	case syscall.SIGHUP:
-		s.paneGone.Store(true)
+		if !s.paneGone.Swap(true) && s.pane != "" {
+			s.markDetached(s.pane)
+		}
 		s.own.closeNow()
 	case syscall.SIGWINCH:
 		if s.tty && !s.paneGone.Load() {
@@ -586,6 +596,9 @@ func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 	rec := tasks.Run{
 		Run: runNo, Restarts: restarts, SupervisorPID: s.self, SupervisorStart: s.selfStart,
 		BootID: proc.BootID(), StartedAt: started.UTC(), Pane: s.pane,
+	}
+	if d, ok := s.detached.Load().(string); ok {
+		rec.Detached = d
 	}
 	if s.log != nil {
 		// A run starts on a line of its own.
@@ -665,6 +678,8 @@ func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 			kill = time.After(ask.grace)
 		case <-kill:
 			syscall.Kill(-pgid, syscall.SIGKILL)
+		case pane := <-s.detaches:
+			s.markDetached(pane)
 		case <-done:
 			waiting = false
 		}
@@ -680,6 +695,22 @@ func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 	}
 	s.endTerminal(master, drained, pgid)
 	return ex, started, true
+}
+
+// markDetached records that the task's window, whose pane is pane, went
+// away while the task runs on: status then no longer names its ids (see
+// tasks.Run.Detached). Only the main loop calls it.
+func (s *supervisor) markDetached(pane string) {
+	s.detached.Store(pane)
+	unlock := s.records.Lock()
+	defer unlock()
+	var r tasks.Run
+	path := s.store.Path(s.spec.ID, tasks.RunFile)
+	if tasks.ReadRecord(path, &r) != nil || r.SupervisorPID != s.self || r.SupervisorStart != s.selfStart {
+		return
+	}
+	r.Detached = pane
+	s.writeRecord(tasks.RunFile, r, 0)
 }
 
 // drainAfterHangup bounds how long the supervisor waits, after the
@@ -809,7 +840,7 @@ func (s *supervisor) record(ex *tasks.Exit, started time.Time, restartIn time.Du
 // paneNote shows out (the supervisor's own words, not the task's
 // output) in the panes, after the output they were given so far.
 func (s *supervisor) paneNote(out string) {
-	s.fan.each(func(p *paneSink) { p.push([]byte(out)) })
+	s.fan.each(func(p *paneSink) { p.pushNote(out) })
 }
 
 // exitRecordRetry bounds how long a supervisor keeps trying to write the

@@ -116,9 +116,18 @@ func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req control.R
 	}
 	sink := newPaneSink(c, s.spec.Name)
 	s.fan.add(sink, true)
+	s.viewers.Add(1)
 	defer func() {
 		s.fan.remove(sink)
 		sink.closeNow()
+		if s.viewers.Add(-1) == 0 && s.paneGone.Load() && req.Pane != "" {
+			// The last window showing the task went away (recorded by
+			// the main loop, which writes every record).
+			select {
+			case s.detaches <- req.Pane:
+			default:
+			}
+		}
 	}()
 	for {
 		req, ok := readRequest(r)

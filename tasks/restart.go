@@ -109,7 +109,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		t.window = nil
 	}
 	if t.window != nil {
-		err := m.Tmux.RespawnPane(ctx, t.window.Pane, t.Cwd, argv, "")
+		err := m.Tmux.RespawnPane(ctx, t.window.Pane, t.Cwd, argv)
 		switch {
 		case err == nil:
 			respawned, spawned = true, true

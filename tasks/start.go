@@ -262,7 +262,7 @@ func (m *Manager) buildSpec(opts StartOptions) (*Spec, error) {
 // reserve takes the store lock, settles the task's name within its group
 // (an explicit name held by a live task is a conflict, or with reuse that
 // task is returned; a derived name gets a numeric suffix), allocates the
-// id and writes the spec, the empty log and the output FIFO.
+// id and writes the spec and the empty log.
 func (m *Manager) reserve(spec *Spec, explicit, reuse bool) (*Task, error) {
 	unlock, err := m.Store.Lock()
 	if err != nil {

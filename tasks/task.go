@@ -283,7 +283,21 @@ func (t *Task) fillTmux() {
 	if t.window != nil {
 		t.Tmux.Window, t.Tmux.Pane, t.Tmux.Session = t.window.Window, t.window.Pane, t.window.Session
 	}
+	if t.windowGone() {
+		// Its window went away while it ran on: the ids would name
+		// nothing, or another window on a new tmux server.
+		t.Tmux.Window, t.Tmux.Pane = "", ""
+		t.Tmux.Attach = "bgmux attach " + t.ID
+		return
+	}
 	t.Tmux.Attach = attachCommand(sp.Socket, t.Tmux.Session, sp.Name, t.Tmux.Window)
+}
+
+// windowGone reports whether the task's supervisor saw the task's
+// window go away (Run.Detached) and no other window was given to it
+// since.
+func (t *Task) windowGone() bool {
+	return t.run != nil && t.run.Detached != "" && t.window != nil && t.window.Pane == t.run.Detached
 }
 
 // gaveUp reports whether the restart policy stopped at max_restarts: the

@@ -65,7 +65,9 @@ func (s *Store) lockRestart(ctx context.Context, id string) (func(), error) {
 }
 
 // RecordLock is a task's record lock (see above), opened once: a
-// supervisor keeps it open for its whole life.
+// supervisor keeps it open for its whole life. Being an flock, it does
+// not keep two goroutines of one process apart (they share its
+// descriptor): a supervisor writes its records from one goroutine.
 type RecordLock struct {
 	f *os.File
 }
@@ -79,7 +81,7 @@ func (s *Store) OpenRecordLock(id string) (*RecordLock, error) {
 	return &RecordLock{f: f}, nil
 }
 
-// lock takes the lock and returns its release function. A lock that
+// Lock takes the lock and returns its release function. A lock that
 // could not be opened locks nothing.
 func (l *RecordLock) Lock() func() {
 	if l == nil || l.f == nil {
@@ -91,7 +93,7 @@ func (l *RecordLock) Lock() func() {
 	return func() { unix.Flock(fd, unix.LOCK_UN) }
 }
 
-// close closes the lock's file.
+// Close closes the lock's file.
 func (l *RecordLock) Close() {
 	if l != nil && l.f != nil {
 		l.f.Close()

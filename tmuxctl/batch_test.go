@@ -102,8 +102,7 @@ func TestAuditKillManyWindows(t *testing.T) {
 
 // TestAuditLongWindowList: a window whose command list is longer than one
 // invocation can carry (long paths and arguments) is still made whole:
-// options, output pipe and name; and text longer than one command is
-// typed whole.
+// options and name; and text longer than one command is typed whole.
 func TestAuditLongWindowList(t *testing.T) {
 	s := newTestServer(t)
 	ctx := testCtx(t)
@@ -119,8 +118,7 @@ func TestAuditLongWindowList(t *testing.T) {
 	out := filepath.Join(dir, "got")
 	sp := spec("g", "long", "sh", "-c", `printf '%s' "$1" > "$2"; stty -icanon -echo; exec cat > "$3"`, "sh", long, out, out+".typed")
 	sp.Cwd = deep
-	sp.LogPath = filepath.Join(deep, "log")
-	sp.Options = map[string]string{TaskOption: "bg-long", "@pad1": long, "@pad2": long, "@pad3": long}
+	sp.Options = map[string]string{TaskOption: "bg-long", "@pad1": long, "@pad2": long, "@pad3": long, "@pad4": long}
 	create, rest := s.paneTail(sp)
 	if n := argBytes(create) + argBytes(append([]string(nil), flatten(rest)...)); n <= CommandLimit {
 		t.Fatalf("the window's commands are %d bytes; the test needs more than %d", n, CommandLimit)
@@ -134,8 +132,8 @@ func TestAuditLongWindowList(t *testing.T) {
 	if !ok || p.TaskID != "bg-long" {
 		t.Fatalf("pane %+v: want @bgmux_id bg-long", p)
 	}
-	if got := strings.TrimSpace(raw(t, s, "display-message", "-p", "-t", w.Pane, "#{window_name} #{pane_pipe} #{@pad2}")); got != "long 1 "+long {
-		t.Fatalf("window name, pipe, option: %.40q..., want long 1 %.20s...", got, long)
+	if got := strings.TrimSpace(raw(t, s, "display-message", "-p", "-t", w.Pane, "#{window_name} #{@pad4}")); got != "long "+long {
+		t.Fatalf("window name, last option: %.40q..., want long %.20s...", got, long)
 	}
 	text := strings.Repeat("0123456789", 2000) + "é;"
 	if err := s.SendText(ctx, w.Pane, text, true); err != nil {

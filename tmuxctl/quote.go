@@ -13,7 +13,7 @@ func Arg(s string) string {
 }
 
 // Literal protects an argument that tmux expands as a format (window and
-// session names, start directories, pipe-pane commands): "#" is doubled so
+// session names, start directories): "#" is doubled so
 // "#{...}" is kept as typed, and a trailing ";" is escaped as in Arg.
 func Literal(s string) string {
 	return Arg(strings.ReplaceAll(s, "#", "##"))

@@ -45,14 +45,9 @@ func windowLook(target string) [][]string {
 }
 
 // SetWindowState records a task's state on its window (pane id) for the
-// window list, and closes the pane's output pipe when closePipe is set,
-// in one invocation.
-func (s *Server) SetWindowState(ctx context.Context, pane, state string, closePipe bool) error {
-	cmds := [][]string{{"set-option", "-w", "-t", Arg(pane), StateOption, Arg(state)}}
-	if closePipe {
-		cmds = append(cmds, []string{"pipe-pane", "-t", Arg(pane)})
-	}
-	_, _, err := s.runCommands(ctx, cmds)
+// window list.
+func (s *Server) SetWindowState(ctx context.Context, pane, state string) error {
+	_, err := s.run(ctx, "set-option", "-w", "-t", Arg(pane), StateOption, Arg(state))
 	return err
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // WindowSpec describes a window to create: one pane running Argv, exec'd
-// directly by tmux (no shell), with its output appended to LogPath.
+// directly by tmux (no shell).
 type WindowSpec struct {
 	// Session is the session (group) name; it is created when missing.
 	Session string
@@ -23,8 +23,6 @@ type WindowSpec struct {
 	Cwd string
 	// Argv is the pane's command, exec'd without a shell.
 	Argv []string
-	// LogPath receives every byte the pane prints (pipe-pane -O).
-	LogPath string
 	// Options are window user options (names starting with @) to set.
 	Options map[string]string
 }
@@ -43,14 +41,9 @@ type Window struct {
 const idFormat = "#{session_id}\t#{window_id}\t#{pane_id}\t#{pane_pid}"
 
 // NewWindow creates the window in one tmux invocation: the pane, its
-// remain-on-exit options, user options and pipe-pane are set in the same
-// command list, so no output is missed and a fast exit still leaves the
-// window. A missing session (or server) costs one more invocation.
-//
-// tmux 3.3a can drop what a pane prints just before its process exits
-// (seen here in roughly 1 of 60 runs of "printf first": neither the screen
-// nor the pipe got a byte), so a command whose final output matters
-// should wait until that output reached LogPath before it exits.
+// remain-on-exit options and user options are set in the same command
+// list, so a fast exit still leaves the window. A missing session (or
+// server) costs one more invocation.
 func (s *Server) NewWindow(ctx context.Context, spec WindowSpec) (Window, error) {
 	if len(spec.Argv) == 0 {
 		return Window{}, errors.New("tmuxctl: empty command")
@@ -165,9 +158,6 @@ func (s *Server) paneTail(spec WindowSpec) (create []string, rest [][]string) {
 	for _, k := range keys {
 		rest = append(rest, []string{"set-option", "-w", "-t", target, Arg(k), Arg(spec.Options[k])})
 	}
-	if spec.LogPath != "" {
-		rest = append(rest, []string{"pipe-pane", "-O", "-t", target, Literal(PipeCommand(spec.LogPath))})
-	}
 	name := spec.Name
 	if name == "" {
 		name = spec.TempName
@@ -182,12 +172,6 @@ func (s *Server) paneTail(spec WindowSpec) (create []string, rest [][]string) {
 // columns), never less than tmux's default of 10.
 func StatusLeftLength(name string) int {
 	return max(10, len(name)+3)
-}
-
-// PipeCommand is the shell command pipe-pane runs to append the pane's
-// output to path; path is quoted so any byte in it is taken literally.
-func PipeCommand(path string) string {
-	return "exec cat >> " + ShellQuote(path)
 }
 
 func (s *Server) create(ctx context.Context, cmds [][]string) (Window, error) {
@@ -238,10 +222,10 @@ func (s *Server) KillWindows(ctx context.Context, ids []string) error {
 	return err
 }
 
-// RespawnPane runs argv again in an existing (dead) pane, with the same
-// output pipe, in one invocation: the window, its name, options and
+// RespawnPane runs argv again in an existing (dead) pane, in one
+// invocation: the window, its name, options and
 // scrollback stay, so a human sees the new run below the old one.
-func (s *Server) RespawnPane(ctx context.Context, pane, cwd string, argv []string, logPath string) error {
+func (s *Server) RespawnPane(ctx context.Context, pane, cwd string, argv []string) error {
 	if len(argv) == 0 {
 		return errors.New("tmuxctl: empty command")
 	}
@@ -254,9 +238,6 @@ func (s *Server) RespawnPane(ctx context.Context, pane, cwd string, argv []strin
 		respawn = append(respawn, Arg(a))
 	}
 	cmds := [][]string{respawn}
-	if logPath != "" {
-		cmds = append(cmds, []string{"pipe-pane", "-O", "-t", Arg(pane), Literal(PipeCommand(logPath))})
-	}
 	cmds = append(cmds, []string{"set-option", "-w", "-t", Arg(pane), StateOption, "running"})
 	_, _, err := s.runCommands(ctx, cmds)
 	return err

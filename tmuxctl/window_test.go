@@ -19,13 +19,10 @@ func TestNewWindowCreatesSessionThenWindows(t *testing.T) {
 	ctx := testCtx(t)
 	dir := t.TempDir()
 
-	// First window: no server, no session. The command prints at once;
-	// pipe-pane, attached in the same command list, must catch the first
-	// byte. (It then stays: tmux 3.3a can drop what a pane prints just
-	// before it exits, see NewWindow.)
-	sp1 := spec("grp", "first", "sh", "-c", "printf first; exec sleep 1000")
+	// First window: no server, no session. The command runs in its
+	// directory.
+	sp1 := spec("grp", "first", "sh", "-c", "printf first > first.log; exec sleep 1000")
 	sp1.Cwd = dir
-	sp1.LogPath = filepath.Join(dir, "first.log")
 	sp1.Options = map[string]string{TaskOption: "bg-one"}
 	w1, err := s.NewWindow(ctx, sp1)
 	if err != nil {
@@ -57,7 +54,7 @@ func TestNewWindowCreatesSessionThenWindows(t *testing.T) {
 		}
 	}
 
-	waitFile(t, sp1.LogPath, "first")
+	waitFile(t, filepath.Join(dir, "first.log"), "first")
 	waitDead(t, s, w2.Pane)
 	for pane, id := range map[string]string{w1.Pane: "bg-one", w2.Pane: "bg-two"} {
 		p, ok := paneByID(t, s, pane)
@@ -86,14 +83,12 @@ func TestNewWindowHostileStrings(t *testing.T) {
 	// evaluated the string, the canary would appear in /tmp.
 	hostile := "it's a \"$(touch " + canary + ")\" `touch " + canary + "` #{pane_id} $HOME ;"
 	cwd := filepath.Join(base, hostile)
-	logPath := filepath.Join(cwd, "out 'log' #{session_name} $(exit 1) \\;")
 	if err := os.MkdirAll(cwd, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	pwdOut := filepath.Join(base, "pwd.out")
 	sp := spec("hostile #{pane_id} x;", "name #{pane_id} ;", "sh", "-c", `pwd -P > "$1"; printf first; exec sleep 1000`, "sh", pwdOut)
 	sp.Cwd = cwd
-	sp.LogPath = logPath
 	sp.Options = map[string]string{TaskOption: "val #{pane_id} ;"}
 	w, err := s.NewWindow(ctx, sp)
 	if err != nil {
@@ -104,7 +99,6 @@ func TestNewWindowHostileStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFile(t, pwdOut, realCwd+"\n")
-	waitFile(t, logPath, "first")
 	if _, err := os.Stat(canary); err == nil {
 		t.Fatalf("a shell evaluated part of a path: %s exists", canary)
 	}
