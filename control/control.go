@@ -31,8 +31,8 @@ type Request struct {
 	// Rows and Cols are the terminal size (size, view).
 	Rows uint16 `json:"rows,omitempty"`
 	Cols uint16 `json:"cols,omitempty"`
-	// Pane is the tmux pane of a viewer (view).
-	Pane string `json:"pane,omitempty"`
+	// PID is a viewer's pid, its window's pane process (view).
+	PID int `json:"pid,omitempty"`
 	// GraceMS is how long restart waits after SIGTERM before SIGKILL.
 	GraceMS int64 `json:"grace_ms,omitempty"`
 }

@@ -141,8 +141,8 @@ type supervisor struct {
 	// viewers counts the viewers connected; detached is the pane of the
 	// task's window that went away last (see tasks.Run.Detached).
 	viewers  atomic.Int32
-	detached atomic.Value
-	detaches chan string
+	detached atomic.Int64
+	detaches chan int
 	// ptyMu guards master (the current run's terminal) and size (the
 	// terminal size runs get).
 	ptyMu  sync.Mutex
@@ -209,7 +209,7 @@ func (s *supervisor) main() int {
 	s.self = os.Getpid()
 	s.selfStart = proc.Start(s.self)
 	s.restarts = make(chan *restartAsk, 1)
-	s.detaches = make(chan string, 4)
+	s.detaches = make(chan int, 4)
 	s.fan = newFanout()
 	s.openPane()
 	defer s.restorePane()
@@ -458,20 +458,31 @@ func (s *supervisor) setWindowState(state string) {
 // stopped tmux server does not hold the supervisor), and closes the log.
 func (s *supervisor) finish(state string) {
 	close(s.marks)
-	s.setWindowState(state)
-	done := make(chan struct{})
-	go func() {
-		s.fan.each(func(p *paneSink) { p.close(2 * time.Second) })
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-	}
 	if s.log != nil {
 		s.log.Close()
 	}
+	s.setWindowState(state)
+	// The records are final: the supervisor may now wait a while for its
+	// own pane to show the end (a stopped tmux server that resumes), and
+	// briefly for viewers, which go on without it.
+	var wg sync.WaitGroup
+	s.fan.each(func(p *paneSink) {
+		wait := viewerDrain
+		if p == s.own {
+			wait = paneDrain
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); p.close(wait) }()
+	})
+	wg.Wait()
 }
+
+// paneDrain and viewerDrain bound how long an ending supervisor waits for
+// its own pane and for a viewer to show the last output and the trailer.
+const (
+	paneDrain   = 30 * time.Second
+	viewerDrain = 2 * time.Second
+)
 
 // wantsRestart applies the restart policy to a finished run.
 func (s *supervisor) wantsRestart(ex *tasks.Exit, restarts int) bool {
@@ -505,8 +516,8 @@ func (s *supervisor) pause(d time.Duration) bool {
 		case ask := <-s.restarts:
 			s.asked = ask
 			return true
-		case pane := <-s.detaches:
-			s.markDetached(pane)
+		case pid := <-s.detaches:
+			s.markDetached(pid)
 		case sig := <-s.sigs:
 			switch sig {
 			case syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT:
@@ -527,7 +538,7 @@ func (s *supervisor) otherSignal(sig os.Signal) {
 	switch sig {
 	case syscall.SIGHUP:
 		if !s.paneGone.Swap(true) && s.pane != "" {
-			s.markDetached(s.pane)
+			s.markDetached(s.self)
 		}
 		s.own.closeNow()
 	case syscall.SIGWINCH:
@@ -597,9 +608,7 @@ func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 		Run: runNo, Restarts: restarts, SupervisorPID: s.self, SupervisorStart: s.selfStart,
 		BootID: proc.BootID(), StartedAt: started.UTC(), Pane: s.pane,
 	}
-	if d, ok := s.detached.Load().(string); ok {
-		rec.Detached = d
-	}
+	rec.Detached = int(s.detached.Load())
 	if s.log != nil {
 		// A run starts on a line of its own.
 		s.log.EndCutLine()
@@ -678,8 +687,8 @@ func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 			kill = time.After(ask.grace)
 		case <-kill:
 			syscall.Kill(-pgid, syscall.SIGKILL)
-		case pane := <-s.detaches:
-			s.markDetached(pane)
+		case pid := <-s.detaches:
+			s.markDetached(pid)
 		case <-done:
 			waiting = false
 		}
@@ -697,11 +706,11 @@ func (s *supervisor) runOnce(restarts int) (tasks.Exit, time.Time, bool) {
 	return ex, started, true
 }
 
-// markDetached records that the task's window, whose pane is pane, went
-// away while the task runs on: status then no longer names its ids (see
-// tasks.Run.Detached). Only the main loop calls it.
-func (s *supervisor) markDetached(pane string) {
-	s.detached.Store(pane)
+// markDetached records that the task's window, whose pane's process was
+// pid, went away while the task runs on: status then no longer names its
+// ids (see tasks.Run.Detached). Only the main loop calls it.
+func (s *supervisor) markDetached(pid int) {
+	s.detached.Store(int64(pid))
 	unlock := s.records.Lock()
 	defer unlock()
 	var r tasks.Run
@@ -709,7 +718,7 @@ func (s *supervisor) markDetached(pane string) {
 	if tasks.ReadRecord(path, &r) != nil || r.SupervisorPID != s.self || r.SupervisorStart != s.selfStart {
 		return
 	}
-	r.Detached = pane
+	r.Detached = pid
 	s.writeRecord(tasks.RunFile, r, 0)
 }
 

@@ -120,11 +120,11 @@ func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req control.R
 	defer func() {
 		s.fan.remove(sink)
 		sink.closeNow()
-		if s.viewers.Add(-1) == 0 && s.paneGone.Load() && req.Pane != "" {
+		if s.viewers.Add(-1) == 0 && s.paneGone.Load() && req.PID > 0 {
 			// The last window showing the task went away (recorded by
 			// the main loop, which writes every record).
 			select {
-			case s.detaches <- req.Pane:
+			case s.detaches <- req.PID:
 			default:
 			}
 		}

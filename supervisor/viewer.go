@@ -34,7 +34,7 @@ func View(stateDir, id string) int {
 		return 0
 	}
 	defer c.Close()
-	req := control.Request{Op: "view", Pane: os.Getenv("TMUX_PANE")}
+	req := control.Request{Op: "view", PID: os.Getpid()}
 	tty := isTerminal(0)
 	if tty {
 		if sz, err := pty.GetsizeFull(os.Stdin); err == nil {

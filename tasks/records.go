@@ -23,10 +23,12 @@ type Run struct {
 	BootID    string    `json:"boot_id"`
 	StartedAt time.Time `json:"started_at"`
 	Pane      string    `json:"pane"`
-	// Detached is the pane of the task's window once that window went
-	// away (its tmux server killed, the window closed) while the task
-	// ran on: the window record naming that pane is stale.
-	Detached string `json:"detached,omitempty"`
+	// Detached is the pid of the process that was the pane of the task's
+	// window (the supervisor's own, or a viewer's) once that window went
+	// away (its tmux server killed, the window closed) while the task ran
+	// on: a window record naming that pane is stale. (Pane ids start again
+	// on a new tmux server; the pid tells the windows apart.)
+	Detached int `json:"detached,omitempty"`
 	// LogOffset is the logical log offset (see logfile.go) at which this
 	// run's output begins.
 	LogOffset int64 `json:"log_offset"`

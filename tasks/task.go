@@ -297,7 +297,7 @@ func (t *Task) fillTmux() {
 // window go away (Run.Detached) and no other window was given to it
 // since.
 func (t *Task) windowGone() bool {
-	return t.run != nil && t.run.Detached != "" && t.window != nil && t.window.Pane == t.run.Detached
+	return t.run != nil && t.run.Detached != 0 && t.window != nil && t.window.PanePID == t.run.Detached
 }
 
 // gaveUp reports whether the restart policy stopped at max_restarts: the

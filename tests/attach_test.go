@@ -199,12 +199,16 @@ func TestAttachWindowGone(t *testing.T) {
 		t.Fatalf("kill-window: %v\n%s", err, out)
 	}
 	shown("closed")
-	// The whole server killed.
+	// The whole server killed: status stops naming the window (whose
+	// ids a new server gives to other windows) and says how to get one.
 	if out, err := e.tmux("kill-server"); err != nil {
 		t.Fatalf("kill-server: %v\n%s", err, out)
 	}
+	st := e.waitState("keep", 10*time.Second, func(x task) bool { return x.Tmux.Window == "" })
+	if st.State != "running" || st.Tmux.Attach != "bgmux attach "+keep.ID || st.Tmux.Pane != "" {
+		t.Fatalf("keep after kill-server: %+v; want running, no window, attach by bgmux attach %s", st, keep.ID)
+	}
 	shown("keep")
-	_ = keep
 	r := txRunWith(e, []string{"TMUX", "TMUX_PANE"}, "attach", "done")
 	if r.Code != 1 || !strings.Contains(r.Err, "window is gone") || !strings.Contains(r.Err, "bgmux logs") {
 		t.Fatalf("attach of a finished task whose window is gone: exit %d, stderr %q; want exit 1 saying where the output is", r.Code, r.Err)
