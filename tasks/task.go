@@ -283,9 +283,11 @@ func (t *Task) fillTmux() {
 	if t.window != nil {
 		t.Tmux.Window, t.Tmux.Pane, t.Tmux.Session = t.window.Window, t.window.Pane, t.window.Session
 	}
-	if t.windowGone() {
-		// Its window went away while it ran on: the ids would name
-		// nothing, or another window on a new tmux server.
+	if t.windowGone() || t.window == nil {
+		// Its window went away while it ran on (the ids would name
+		// nothing, or another window on a new tmux server), or it has
+		// none yet (a start under way: a name could find an older
+		// window of that name): bgmux attach finds the right one.
 		t.Tmux.Window, t.Tmux.Pane = "", ""
 		t.Tmux.Attach = "bgmux attach " + t.ID
 		return

@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -142,6 +143,11 @@ func TestTrapStatusWhileStarting(t *testing.T) {
 	sc, _ := res["structuredContent"].(map[string]any)
 	if sc["name"] != "echo_server" || (sc["state"] != "starting" && sc["state"] != "running") {
 		t.Fatalf("get_task while echo_server was starting gave %v, want the task starting or running", sc)
+	}
+	// Before its window is recorded, the task names no window: a target
+	// by name could open an older window of that name (issue 12, item 6).
+	if tm, _ := sc["tmux"].(map[string]any); sc["state"] == "starting" && (tm["window"] != "" || tm["attach"] != "bgmux attach "+fmt.Sprint(sc["id"])) {
+		t.Fatalf("get_task while echo_server was starting gave tmux %v; want no window and attach by bgmux attach ID", tm)
 	}
 	e.must("kill", "echo_server")
 }
