@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -69,38 +70,124 @@ func socketPath(path string) (string, func(), error) {
 	return "/proc/self/fd/" + strconv.Itoa(fd) + "/" + filepath.Base(path), func() { unix.Close(fd) }, nil
 }
 
+// The socket is made with plain system calls, not package net: net would
+// link the C library into bgmux (its DNS resolver), which every bgmux
+// process, CLI call and supervisor alike, would then pay for at start-up.
+
+// Conn is one connection on a control socket.
+type Conn struct {
+	*os.File
+}
+
+// Listener is a control socket that takes connections.
+type Listener struct {
+	f *os.File
+}
+
 // Listen makes the task's control socket, replacing a stale one
 // (its supervisor is gone: the caller made sure under the record lock).
-func Listen(path string) (*net.UnixListener, error) {
+func Listen(path string) (*Listener, error) {
 	p, done, err := socketPath(path)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
 	os.Remove(path)
-	old := unix.Umask(0o177)
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: p, Net: "unix"})
-	unix.Umask(old)
+	fd, err := socket()
 	if err != nil {
 		return nil, err
 	}
-	l.SetUnlinkOnClose(false)
-	return l, nil
+	old := unix.Umask(0o177)
+	err = unix.Bind(fd, &unix.SockaddrUnix{Name: p})
+	unix.Umask(old)
+	if err == nil {
+		err = unix.Listen(fd, 64)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "listen", Path: path, Err: err}
+	}
+	return &Listener{f: os.NewFile(uintptr(fd), path)}, nil
 }
+
+// socket is a new unix stream socket, close-on-exec and non-blocking (so
+// that Go's poller waits on it, and closing it ends a wait).
+func socket() (int, error) {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return -1, err
+	}
+	unix.CloseOnExec(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// Accept waits for the next connection; it fails once the listener is
+// closed.
+func (l *Listener) Accept() (*Conn, error) {
+	raw, err := l.f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd := -1
+	var aerr error
+	err = raw.Read(func(fd uintptr) bool {
+		syscall.ForkLock.RLock()
+		nfd, _, aerr = unix.Accept(int(fd))
+		if aerr == nil {
+			unix.CloseOnExec(nfd)
+		}
+		syscall.ForkLock.RUnlock()
+		return aerr != unix.EAGAIN && aerr != unix.EINTR
+	})
+	if err != nil {
+		return nil, err
+	}
+	if aerr != nil {
+		return nil, aerr
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		unix.Close(nfd)
+		return nil, err
+	}
+	return &Conn{os.NewFile(uintptr(nfd), "control")}, nil
+}
+
+// Close stops taking connections (the socket file stays: its owner
+// removes it).
+func (l *Listener) Close() error { return l.f.Close() }
 
 // Dial connects to the supervisor of the task whose control
 // socket is path.
-func Dial(path string, timeout time.Duration) (*net.UnixConn, error) {
+func Dial(path string, timeout time.Duration) (*Conn, error) {
 	p, done, err := socketPath(path)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	c, err := net.DialTimeout("unix", p, timeout)
+	fd, err := socket()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoAnswer, err)
+		return nil, err
 	}
-	return c.(*net.UnixConn), nil
+	deadline := time.Now().Add(timeout)
+	for {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: p})
+		if err != unix.EAGAIN && err != unix.EINTR || time.Now().After(deadline) {
+			break
+		}
+		// The supervisor's backlog is full: it takes connections soon.
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%w: connect %s: %v", ErrNoAnswer, path, err)
+	}
+	return &Conn{os.NewFile(uintptr(fd), path)}, nil
 }
 
 // Call sends one request to the task's supervisor and reads its
@@ -117,7 +204,7 @@ func Call(path string, req Request, timeout time.Duration) (Reply, error) {
 	}
 	var rep Reply
 	line, err := bufio.NewReader(c).ReadBytes('\n')
-	if ne := (net.Error)(nil); errors.As(err, &ne) && ne.Timeout() {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return Reply{}, fmt.Errorf("its supervisor did not answer within %v", timeout)
 	}
 	if err != nil {
@@ -131,7 +218,7 @@ func Call(path string, req Request, timeout time.Duration) (Reply, error) {
 }
 
 // WriteLine writes v as one JSON line.
-func WriteLine(c net.Conn, v any) error {
+func WriteLine(c io.Writer, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -143,7 +230,7 @@ func WriteLine(c net.Conn, v any) error {
 // SameUser reports whether the peer of c runs as this process's user
 // (where the system tells; the socket's mode and its directory's already
 // keep other users out).
-func SameUser(c *net.UnixConn) bool {
+func SameUser(c *Conn) bool {
 	uid, ok := peerUID(c)
 	return !ok || uid == os.Getuid()
 }

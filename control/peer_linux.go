@@ -1,13 +1,11 @@
 package control
 
 import (
-	"net"
-
 	"golang.org/x/sys/unix"
 )
 
 // peerUID is the user id of the process at the other end of c.
-func peerUID(c *net.UnixConn) (int, bool) {
+func peerUID(c *Conn) (int, bool) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return 0, false

@@ -12,6 +12,13 @@ import (
 // dropped: the task never waits for a pane.
 const paneBuffer = 256 << 10
 
+// paneRate bounds, in bytes a second, how fast a pane is given output
+// during a flood (bursts up to paneBuffer go at once): nobody reads 2 MB a
+// second, and a tmux server rendering a flood at full speed takes a core
+// from the task. What the pane is not given is dropped, as when it falls
+// behind.
+const paneRate = 2 << 20
+
 // recentSize is how much recent output a viewer that connects is shown
 // before the live output.
 const recentSize = 32 << 10
@@ -115,6 +122,7 @@ func (s *paneSink) closeNow() {
 func (s *paneSink) run() {
 	defer close(s.done)
 	buf := make([]byte, 32<<10)
+	tokens, last := float64(paneBuffer), time.Now()
 	for {
 		s.mu.Lock()
 		for s.n == 0 && !s.closed {
@@ -135,6 +143,17 @@ func (s *paneSink) run() {
 		s.mu.Unlock()
 		if dropped > 0 && !s.write([]byte(notShown(dropped, s.name))) || !s.write(buf[:k]) {
 			return
+		}
+		now := time.Now()
+		tokens = min(float64(paneBuffer), tokens+now.Sub(last).Seconds()*paneRate) - float64(k)
+		last = now
+		if tokens < 0 {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if !closed {
+				time.Sleep(time.Duration(-tokens / paneRate * float64(time.Second)))
+			}
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -150,7 +149,7 @@ type supervisor struct {
 	size   *pty.Winsize
 	// ctl is the control socket; restarts are the restarts asked on it
 	// (one at a time); ending is set, under ctlMu, once none is taken.
-	ctl      *net.UnixListener
+	ctl      *control.Listener
 	ctlPath  string
 	ctlMu    sync.Mutex
 	restarts chan *restartAsk

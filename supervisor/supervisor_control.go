@@ -3,7 +3,6 @@ package supervisor
 import (
 	"bufio"
 	"encoding/json"
-	"net"
 	"os"
 	"time"
 
@@ -32,7 +31,7 @@ func (s *supervisor) serveControl() {
 	s.ctlPath = path
 	go func() {
 		for {
-			c, err := l.AcceptUnix()
+			c, err := l.Accept()
 			if err != nil {
 				return
 			}
@@ -60,7 +59,7 @@ func (s *supervisor) closeControl() *restartAsk {
 	return nil
 }
 
-func (s *supervisor) serveConn(c *net.UnixConn) {
+func (s *supervisor) serveConn(c *control.Conn) {
 	defer c.Close()
 	if !control.SameUser(c) {
 		return
@@ -107,7 +106,7 @@ func (s *supervisor) serveConn(c *net.UnixConn) {
 // serveViewer shows the task's recent and then live output on c and
 // takes the viewer's input and size until it goes away or the
 // supervisor ends.
-func (s *supervisor) serveViewer(c *net.UnixConn, r *bufio.Reader, req control.Request) {
+func (s *supervisor) serveViewer(c *control.Conn, r *bufio.Reader, req control.Request) {
 	if control.WriteLine(c, control.Reply{OK: true}) != nil {
 		return
 	}

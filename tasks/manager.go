@@ -100,10 +100,12 @@ func tmuxErr(err error, what string) error {
 	return &Error{Kind: KindFailed, Msg: what, Err: err}
 }
 
-// waitFor polls cond until it is true or the deadline passes, backing off
-// from 1ms to 25ms between checks.
+// waitFor polls cond until it is true or the deadline passes: every
+// millisecond for the first 100ms, then backing off to 25ms between
+// checks.
 func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
+	begin := time.Now()
+	deadline := begin.Add(timeout)
 	delay := time.Millisecond
 	for {
 		if cond() {
@@ -119,7 +121,9 @@ func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool 
 			return cond()
 		case <-t.C:
 		}
-		if delay < 25*time.Millisecond {
+		// Poll often at first (what start and restart wait for comes
+		// within milliseconds, and a check is a stat), then back off.
+		if delay < 25*time.Millisecond && time.Since(begin) > 100*time.Millisecond {
 			delay *= 2
 		}
 	}
