@@ -1,6 +1,3 @@
-// Package tasks is the only package that knows what a bgmux task is: its
-// spec, its sidecar files on disk, how its state is derived, and how it is
-// started, supervised, stopped and removed.
 package tasks
 
 import (
