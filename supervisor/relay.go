@@ -111,6 +111,13 @@ func (s *paneSink) close(wait time.Duration) {
 	}
 }
 
+// isDead reports whether a write to the pane failed (it is gone).
+func (s *paneSink) isDead() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dead
+}
+
 // closeNow stops the sink without writing what is left.
 func (s *paneSink) closeNow() {
 	s.mu.Lock()

@@ -158,6 +158,8 @@ type supervisor struct {
 	// current run, answered once the next run is recorded.
 	asked *restartAsk
 	marks chan string
+	// lastTrailer is the trailer of the last run, shown in the pane.
+	lastTrailer string
 	// reserve is disk space held so that the run and exit records can
 	// still be written when the disk is full (see tasks.ReserveFile).
 	reserve *tasks.DiskReserve
@@ -474,6 +476,36 @@ func (s *supervisor) finish(state string) {
 		go func() { defer wg.Done(); p.close(wait) }()
 	})
 	wg.Wait()
+	s.paneShown()
+}
+
+// paneShown waits, for a bounded time, until tmux has read everything
+// written to the supervisor's own pane: tmux 3.3a may drop what a pane's
+// process wrote just before it exits. The supervisor sets the pane's
+// title last (OSC 2, the end of the task) and waits until tmux reports
+// it: tmux reads a pane's output in order, so all before it was read.
+func (s *supervisor) paneShown() {
+	if !s.ownsPane() || s.own.isDead() {
+		return
+	}
+	title := s.spec.Name + ": " + strings.TrimPrefix(s.lastTrailer, "[bgmux] ")
+	if _, err := fmt.Fprintf(os.Stdout, "\x1b]2;%s\x1b\\", strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, title)); err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	srv := tmuxctl.New(s.spec.Socket)
+	for ctx.Err() == nil {
+		if got, err := srv.PaneTitle(ctx, s.pane); err != nil || got == title {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // paneDrain and viewerDrain bound how long an ending supervisor waits for
@@ -834,6 +866,7 @@ func (s *supervisor) record(ex *tasks.Exit, started time.Time, restartIn time.Du
 		lead = ""
 	}
 	s.paneNote(lead + trailer + "\r\n")
+	s.lastTrailer = trailer
 	if s.log != nil {
 		// Space freed from the reserve goes to the records, not to
 		// output waiting to be written; and the record of output lost

@@ -32,7 +32,9 @@ const paneFormat = "#{pane_id}\t#{window_id}\t#{session_id}\t#{pane_pid}\t#{pane
 func (s *Server) ListPanes(ctx context.Context) ([]Pane, error) {
 	out, err := s.run(ctx, "list-panes", "-a", "-F", paneFormat)
 	if err != nil {
-		if errors.Is(err, ErrNoServer) {
+		// A server whose last session just closed answers "no current
+		// target" until it exits: it has no panes either.
+		if errors.Is(err, ErrNoServer) || strings.Contains(stderrOf(err), "no current target") {
 			return nil, nil
 		}
 		return nil, err
@@ -124,4 +126,10 @@ func splitText(text string, n int) []string {
 func (s *Server) SendKey(ctx context.Context, pane, key string) error {
 	_, err := s.run(ctx, "send-keys", "-t", Arg(pane), "--", Arg(key))
 	return err
+}
+
+// PaneTitle is the title of pane (what the program in it set with OSC 2).
+func (s *Server) PaneTitle(ctx context.Context, pane string) (string, error) {
+	out, err := s.run(ctx, "display-message", "-p", "-t", Arg(pane), "#{pane_title}")
+	return strings.TrimSuffix(out, "\n"), err
 }

@@ -143,3 +143,16 @@ func TestSendKeyInterrupts(t *testing.T) {
 		})
 	}
 }
+
+// TestListPanesServerWithoutSessions: a server whose last session has just
+// closed (it answers "no current target" until it exits) has no panes;
+// it is not an error. Seen when a task's window, its group's last, was
+// killed and the task was shown again at once (issue 13).
+func TestListPanesServerWithoutSessions(t *testing.T) {
+	s := newTestServer(t)
+	raw(t, s, "start-server", ";", "set-option", "-g", "exit-empty", "off")
+	panes, err := s.ListPanes(testCtx(t))
+	if err != nil || len(panes) != 0 {
+		t.Fatalf("ListPanes on a server without sessions: %v, %v; want none and no error", panes, err)
+	}
+}
