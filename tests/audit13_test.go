@@ -683,9 +683,19 @@ func TestAudit13KillServerDuringFlood(t *testing.T) {
 func TestAudit13RestartWhileFlowing(t *testing.T) {
 	e := newEnv(t)
 	tk := e.start("--name", "seq", "--", "echo BEGIN; seq 1 100000000")
-	for i := 0; i < 10; i++ {
-		// Each restart returns once the next run is recorded: the next
-		// one comes while that run prints.
+	logPath := filepath.Join(e.State, "tasks", tk.ID, "output.log")
+	for i := 0; i <= 10; i++ {
+		// Restart (the 11th time: stop) once this run has begun printing (a run ended before
+		// its shell printed BEGIN would have none): it is then printing.
+		if !poll(20*time.Second, func() bool {
+			b, _ := os.ReadFile(logPath)
+			return bytes.Count(b, []byte("BEGIN\r\n")) > i
+		}) {
+			t.Fatalf("run %d never printed BEGIN", i+1)
+		}
+		if i == 10 {
+			break
+		}
 		e.must("restart", tk.ID)
 	}
 	e.must("stop", tk.ID)
