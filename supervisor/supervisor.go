@@ -228,6 +228,11 @@ func (s *supervisor) main() int {
 			break
 		}
 		ran, last = true, ex
+		if s.asked != nil && (s.stopping || fileExists(s.store.Path(s.spec.ID, tasks.StopFile))) {
+			// Stopped after the restart was asked (restart removes the
+			// stop marker before asking): the stop is the last word.
+			s.answerAsked(control.Reply{Error: "the task was stopped meanwhile"})
+		}
 		asked := s.asked != nil
 		restart := asked || s.wantsRestart(&ex, restarts)
 		var delay time.Duration
