@@ -541,6 +541,11 @@ func (s *supervisor) pause(d time.Duration) bool {
 func (s *supervisor) otherSignal(sig os.Signal) {
 	switch sig {
 	case syscall.SIGHUP:
+		if s.tty && isTerminal(0) {
+			// Sent by hand: a pane that went away is hung up, and its
+			// terminal answers nothing any more.
+			return
+		}
 		if !s.paneGone.Swap(true) && s.pane != "" {
 			s.markDetached(s.self)
 		}
