@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -77,13 +78,24 @@ func (s *paneSink) push(p []byte) {
 	c := copy(s.ring[tail:], p)
 	copy(s.ring, p[c:])
 	s.n += len(p)
-	for s.skipLine && s.n > 0 {
-		// The oldest queued line was cut: drop the rest of it.
-		b := s.ring[s.head]
-		s.head = (s.head + 1) % len(s.ring)
-		s.n--
-		s.dropped++
-		s.skipLine = b != '\n'
+	if s.skipLine {
+		// The oldest queued line was cut: drop the rest of it, when the
+		// line ends in what is queued. Output without a line break (a
+		// progress bar redrawn with \r, a full-screen program) is shown
+		// as it is: waiting for one would show nothing more.
+		s.skipLine = false
+		first := s.ring[s.head:min(s.head+s.n, len(s.ring))]
+		i := bytes.IndexByte(first, '\n')
+		if i < 0 && len(first) < s.n {
+			if j := bytes.IndexByte(s.ring[:s.n-len(first)], '\n'); j >= 0 {
+				i = len(first) + j
+			}
+		}
+		if i >= 0 {
+			s.head = (s.head + i + 1) % len(s.ring)
+			s.n -= i + 1
+			s.dropped += int64(i + 1)
+		}
 	}
 	s.cond.Signal()
 }

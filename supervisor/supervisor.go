@@ -230,6 +230,11 @@ func (s *supervisor) main() int {
 			break
 		}
 		ran, last = true, ex
+		if s.asked != nil && (s.stopping || fileExists(s.store.Path(s.spec.ID, tasks.StopFile))) {
+			// Stopped after the restart was asked (restart removes the
+			// stop marker before asking): the stop is the last word.
+			s.answerAsked(control.Reply{Error: "the task was stopped meanwhile"})
+		}
 		asked := s.asked != nil
 		restart := asked || s.wantsRestart(&ex, restarts)
 		var delay time.Duration
@@ -568,6 +573,11 @@ func (s *supervisor) pause(d time.Duration) bool {
 func (s *supervisor) otherSignal(sig os.Signal) {
 	switch sig {
 	case syscall.SIGHUP:
+		if s.tty && isTerminal(0) {
+			// Sent by hand: a pane that went away is hung up, and its
+			// terminal answers nothing any more.
+			return
+		}
 		if !s.paneGone.Swap(true) && s.pane != "" {
 			s.markDetached(s.self)
 		}
