@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -115,7 +114,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			respawned, spawned = true, true
 		case errors.Is(err, tmuxctl.ErrNotInstalled):
 			return nil, tmuxErr(err, "restart "+t.ID)
-		case !errors.Is(err, tmuxctl.ErrNoServer) && !strings.Contains(err.Error(), "can't find"):
+		case !errors.Is(err, tmuxctl.ErrNoServer) && !errors.Is(err, tmuxctl.ErrNoTarget):
 			if !m.abandonRestart(t.ID, prevRun) {
 				return nil, tmuxErr(err, "restart "+t.ID+": respawn pane")
 			}

@@ -2,9 +2,9 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/term"
 
@@ -42,7 +42,7 @@ func (m *Manager) Screen(ctx context.Context, t *Task, lines int) (string, error
 }
 
 func (m *Manager) windowGone(err error, t *Task, what string) error {
-	if strings.Contains(err.Error(), "can't find pane") || strings.Contains(err.Error(), "can't find window") {
+	if errors.Is(err, tmuxctl.ErrNoTarget) {
 		if t.supervisorAlive() {
 			return Errorf(KindConflict, "%s %s: the task runs, but its window is gone (closed, or its tmux server was restarted); bgmux attach %s gives it one again (attach --print makes it without attaching); its output is in bgmux logs %s", what, t.ID, t.ID, t.ID)
 		}
