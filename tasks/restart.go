@@ -40,8 +40,8 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	if t, err = m.Store.load(t.ID); err != nil {
 		return nil, err
 	}
-	if t.window != nil && t.window.Socket != m.Tmux.Socket {
-		return nil, Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
+	if err := m.otherSocket(t); err != nil {
+		return nil, err
 	}
 	if nt, done, err := m.restartThroughSupervisor(ctx, t); done {
 		return nt, err
