@@ -94,87 +94,10 @@ func (m *Manager) Restore(ctx context.Context) (results []RestoreResult, warning
 		}
 	}
 
-	results = make([]RestoreResult, 0, len(list))
-	var toRestart, toShow []int
-	unlock, err := m.Store.Lock()
+	results, toRestart, toShow, err := m.judgeRestore(list, servers)
 	if err != nil {
 		return nil, warnings, err
 	}
-	for _, t := range list {
-		srv := servers[taskSocket(t)]
-		res := RestoreResult{ID: t.ID, Name: t.Name, Task: t}
-		hadWindow := t.window != nil
-		if hadWindow && srv.answered && !srv.owns(t.window.Pane, t.ID) {
-			// Gone, or its id now names another pane. (A server that did
-			// not answer says nothing about its panes: the record stays,
-			// and a restart in it fails cleanly, asking tmux again.)
-			t.window = nil
-		}
-		if t.exitFromHistory {
-			// Its supervisor died between the history and the exit
-			// record: write the exit record from what it saw.
-			ex := *t.exit
-			if err := m.Store.withRecordLock(t.ID, func() error { return fileutil.WriteJSON(m.Store.Path(t.ID, ExitFile), ex) }); err != nil {
-				unlock()
-				return nil, warnings, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
-			}
-			t.exitFromHistory = false
-			m.eventExitFromHistory(t)
-		}
-		restart := false
-		switch {
-		case t.State == Lost && (t.exit == nil || !t.exit.Lost):
-			reason := lostReason(t, srv, hadWindow)
-			if err := m.recordLost(t, reason); err != nil {
-				unlock()
-				return nil, warnings, wrap(err, "restore %s: record it lost", t.ID)
-			}
-			res.Action, res.Reason = RestoreLost, reason
-			restart = true
-		case t.State == Lost:
-			res.Action, res.Reason = RestoreLost, t.exit.LostReason
-			restart = true
-		case t.State.Finished() && t.exit != nil && t.exit.NextRestartAt != nil && !t.supervisorAlive():
-			res.Action, res.Reason = RestoreFinished, "supervisor gone while waiting to restart"
-			restart = true
-		case (t.State == Killed || t.State == Exited) && !t.supervisorAlive() && hangupSignal(t.exit) &&
-			(t.window == nil || t.run != nil && t.run.BootID != proc.BootID()):
-			// A tmux server that goes away hangs up its panes, and a
-			// shutdown sends TERM: the supervisor records the signal
-			// (or the exit of a child whose writes to the vanished
-			// terminal failed) and, taking it for a stop, does not
-			// restart. Without a bgmux stop marker this is a loss, not
-			// a stop.
-			how := "ended by a hangup"
-			if t.exit.Signal != nil {
-				how = "killed by " + *t.exit.Signal
-			}
-			res.Action, res.Reason = RestoreFinished, how+" when its host or tmux server went down"
-			restart = true
-		case t.State.Finished():
-			res.Action, res.Reason = RestoreFinished, string(t.State)
-		default:
-			res.Action, res.Reason = RestoreOK, string(t.State)
-			if srv.answered && t.window == nil && t.supervisorAlive() {
-				// It outlived its window (tmux server killed, window
-				// closed): it is shown in a new one.
-				toShow = append(toShow, len(results))
-			}
-		}
-		if restart {
-			if why := m.restoreWanted(t); why != "" {
-				toRestart = append(toRestart, len(results))
-				if res.Reason != "" {
-					why = res.Reason + "; " + why
-				}
-				res.Reason = why
-			} else if t.window != nil && t.State == Lost {
-				srv.mark = append(srv.mark, t.window.Pane)
-			}
-		}
-		results = append(results, res)
-	}
-	unlock()
 
 	for sock, srv := range servers {
 		if !srv.answered || len(srv.mark) == 0 {
@@ -226,6 +149,93 @@ func (m *Manager) Restore(ctx context.Context) (results []RestoreResult, warning
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Task.CreatedAt.Before(results[j].Task.CreatedAt) })
 	return results, warnings, nil
+}
+
+// judgeRestore decides, under the store lock, what restore does with each
+// task of list: the results, and which of them (by index) to restart and
+// which to show in a new window once the lock is released. It writes the
+// exit records of the runs found lost, and notes the panes to mark lost
+// in servers.
+func (m *Manager) judgeRestore(list []*Task, servers map[string]*serverView) (results []RestoreResult, toRestart, toShow []int, err error) {
+	unlock, err := m.Store.Lock()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer unlock()
+	results = make([]RestoreResult, 0, len(list))
+	for _, t := range list {
+		srv := servers[taskSocket(t)]
+		res := RestoreResult{ID: t.ID, Name: t.Name, Task: t}
+		hadWindow := t.window != nil
+		if hadWindow && srv.answered && !srv.owns(t.window.Pane, t.ID) {
+			// Gone, or its id now names another pane. (A server that did
+			// not answer says nothing about its panes: the record stays,
+			// and a restart in it fails cleanly, asking tmux again.)
+			t.window = nil
+		}
+		if t.exitFromHistory {
+			// Its supervisor died between the history and the exit
+			// record: write the exit record from what it saw.
+			ex := *t.exit
+			if err := m.Store.withRecordLock(t.ID, func() error { return fileutil.WriteJSON(m.Store.Path(t.ID, ExitFile), ex) }); err != nil {
+				return nil, nil, nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
+			}
+			t.exitFromHistory = false
+			m.eventExitFromHistory(t)
+		}
+		restart := false
+		switch {
+		case t.State == Lost && (t.exit == nil || !t.exit.Lost):
+			reason := lostReason(t, srv, hadWindow)
+			if err := m.recordLost(t, reason); err != nil {
+				return nil, nil, nil, wrap(err, "restore %s: record it lost", t.ID)
+			}
+			res.Action, res.Reason = RestoreLost, reason
+			restart = true
+		case t.State == Lost:
+			res.Action, res.Reason = RestoreLost, t.exit.LostReason
+			restart = true
+		case t.State.Finished() && t.exit != nil && t.exit.NextRestartAt != nil && !t.supervisorAlive():
+			res.Action, res.Reason = RestoreFinished, "supervisor gone while waiting to restart"
+			restart = true
+		case (t.State == Killed || t.State == Exited) && !t.supervisorAlive() && hangupSignal(t.exit) &&
+			(t.window == nil || t.run != nil && t.run.BootID != proc.BootID()):
+			// A tmux server that goes away hangs up its panes, and a
+			// shutdown sends TERM: the supervisor records the signal
+			// (or the exit of a child whose writes to the vanished
+			// terminal failed) and, taking it for a stop, does not
+			// restart. Without a bgmux stop marker this is a loss, not
+			// a stop.
+			how := "ended by a hangup"
+			if t.exit.Signal != nil {
+				how = "killed by " + *t.exit.Signal
+			}
+			res.Action, res.Reason = RestoreFinished, how+" when its host or tmux server went down"
+			restart = true
+		case t.State.Finished():
+			res.Action, res.Reason = RestoreFinished, string(t.State)
+		default:
+			res.Action, res.Reason = RestoreOK, string(t.State)
+			if srv.answered && t.window == nil && t.supervisorAlive() {
+				// It outlived its window (tmux server killed, window
+				// closed): it is shown in a new one.
+				toShow = append(toShow, len(results))
+			}
+		}
+		if restart {
+			if why := m.restoreWanted(t); why != "" {
+				toRestart = append(toRestart, len(results))
+				if res.Reason != "" {
+					why = res.Reason + "; " + why
+				}
+				res.Reason = why
+			} else if t.window != nil && t.State == Lost {
+				srv.mark = append(srv.mark, t.window.Pane)
+			}
+		}
+		results = append(results, res)
+	}
+	return results, toRestart, toShow, nil
 }
 
 // hangupSignal reports whether ex is a death by the signals a lost
