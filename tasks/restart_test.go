@@ -68,6 +68,7 @@ func TestRestartRespawnedPaneUnrecorded(t *testing.T) {
 			serverPID, _ := strconv.Atoi(ids[4])
 			t.Cleanup(func() {
 				exec.Command("tmux", "-L", sock, "kill-server").Run()
+				os.Remove(tmuxctl.New(sock).SocketPath())
 			})
 			t.Cleanup(func() { syscall.Kill(serverPID, syscall.SIGCONT) }) // first: a stopped server cannot be killed by tmux
 
