@@ -135,6 +135,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 				return nil, err
 			}
 			// Its supervisor began all the same: the restart happened.
+			windowUnrecorded(t.ID, err)
 		}
 	} else {
 		if _, err := m.openWindow(ctx, t.spec, exe, launch); err != nil {
@@ -143,7 +144,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			}
 			// Its supervisor began all the same: record where it runs.
 			if err := m.recordWindowOf(ctx, t.spec); err != nil {
-				fmt.Fprintf(os.Stderr, "[bgmux] restart %s: the new run started, but its window could not be recorded: %v\n", t.ID, err)
+				windowUnrecorded(t.ID, err)
 			}
 		}
 		spawned = true
@@ -168,6 +169,12 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 		return nil, err
 	}
 	return m.Get(t.ID)
+}
+
+// windowUnrecorded reports on stderr a restart whose run began in a window
+// that could not be recorded: the restart happened, so it does not fail.
+func windowUnrecorded(id string, err error) {
+	fmt.Fprintf(os.Stderr, "[bgmux] restart %s: the new run started, but its window could not be recorded: %v\n", id, err)
 }
 
 // afterRespawn, when set (by tests), runs once a restart has respawned
