@@ -138,7 +138,7 @@ func taskNames() []string {
 	if err != nil {
 		return nil
 	}
-	ts, err := m.List(tasks.ListOptions{})
+	ts, _, err := m.List(tasks.ListOptions{})
 	if err != nil {
 		return nil
 	}

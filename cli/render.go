@@ -304,9 +304,9 @@ func logLossText(l *tasks.LogLoss) string {
 	return fmt.Sprintf("%s %s: writing it failed: %s; free space for the state directory", what, where, l.Reason)
 }
 
-// printWarnings shows problems the store met without failing.
-func printWarnings(w io.Writer, m *tasks.Manager) {
-	for _, msg := range m.Store.Warnings {
+// printWarnings shows problems an operation met without failing.
+func printWarnings(w io.Writer, warnings []string) {
+	for _, msg := range warnings {
 		fmt.Fprintln(w, "bgmux: warning: "+msg)
 	}
 }

@@ -21,11 +21,11 @@ func restoreCommand(stdio IO) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := m.Restore(c.Context)
+			res, warnings, err := m.Restore(c.Context)
 			if err != nil {
 				return err
 			}
-			printWarnings(stdio.Err, m)
+			printWarnings(stdio.Err, warnings)
 			if c.Bool("json") {
 				return writeJSON(stdio.Out, map[string]any{"tasks": res})
 			}

@@ -63,8 +63,8 @@ func pruneCommand(stdio IO) *ucli.Command {
 				return err
 			}
 			dry := c.Bool("dry-run")
-			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all"), DryRun: dry})
-			printWarnings(stdio.Err, m)
+			ts, warnings, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all"), DryRun: dry})
+			printWarnings(stdio.Err, warnings)
 			if err != nil {
 				return partlyRemoved(stdio, c.Bool("json"), err)
 			}

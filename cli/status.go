@@ -65,11 +65,11 @@ func runList(c *ucli.Context, stdio IO) error {
 	if c.Command.Name == "list" {
 		opts = tasks.ListOptions{Group: c.String("group"), All: c.Bool("all"), Tag: c.String("tag"), State: c.String("state")}
 	}
-	ts, err := m.List(opts)
+	ts, warnings, err := m.List(opts)
 	if err != nil {
 		return err
 	}
-	printWarnings(stdio.Err, m)
+	printWarnings(stdio.Err, warnings)
 	if c.Bool("json") {
 		return writeJSON(stdio.Out, ts)
 	}
@@ -91,7 +91,7 @@ func printNoTasks(stdio IO, m *tasks.Manager, opts tasks.ListOptions) error {
 		fmt.Fprintf(stdio.Out, "no tasks in group %s match\n", group)
 		return nil
 	}
-	all, err := m.List(tasks.ListOptions{All: true})
+	all, _, err := m.List(tasks.ListOptions{All: true})
 	if err != nil {
 		return err
 	}

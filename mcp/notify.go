@@ -142,7 +142,7 @@ func (w *watcher) check() {
 		ids = append(ids, id)
 	}
 	w.mu.Unlock()
-	m := w.s.manager()
+	m := w.s.m
 	for _, id := range ids {
 		if w.s.ctx.Err() != nil {
 			return

@@ -140,7 +140,8 @@ func (s *Server) logf(format string, args ...any) {
 	fmt.Fprintf(s.log, "bgmux mcp: "+format+"\n", args...)
 }
 
-// call is one tool call: its request and its own Manager.
+// call is one tool call: its request, and the server's Manager, which
+// calls share (it keeps no state of its own between operations).
 type call struct {
 	s   *Server
 	m   *tasks.Manager
@@ -192,26 +193,15 @@ func addTool[In any](s *Server, tool *sdk.Tool, h handler[In]) {
 				res, out = errorResult(tool.Name, internalError(r)), nil
 			}
 		}()
-		c := &call{s: s, ctx: ctx, req: req, m: s.manager()}
+		c := &call{s: s, ctx: ctx, req: req, m: s.m}
 		stopBeat := startHeartbeat(c, tool.Name)
 		defer stopBeat()
 		r, err := h(c, in)
-		for _, w := range c.m.Store.Warnings {
-			s.logf("warning: %s", w)
-		}
 		if err != nil {
 			return errorResult(tool.Name, err), nil, nil
 		}
 		return okResult(r), r.hinted(), nil
 	})
-}
-
-// manager is a copy of the server's Manager for one call: the Store
-// collects warnings as it reads, so concurrent calls must not share one.
-func (s *Server) manager() *tasks.Manager {
-	m := *s.m
-	m.Store = tasks.OpenStore(s.m.Store.Dir)
-	return &m
 }
 
 // internalError is the error reported for a panic: the server goes on.

@@ -233,14 +233,13 @@ func (x *taskExt) validArguments(tool string, arguments json.RawMessage) bool {
 	return rs.Validate(v) == nil
 }
 
-// call is a tool call made by the extension, with its own Manager, ended
-// by ctx.
+// call is a tool call made by the extension, ended by ctx.
 func (x *taskExt) call(ctx context.Context, rec *handleRecord) *call {
 	x.mu.Lock()
 	ss := x.session
 	x.mu.Unlock()
 	req := &sdk.CallToolRequest{Session: ss, Params: &sdk.CallToolParamsRaw{Name: rec.Tool, Arguments: rec.Arguments}}
-	return &call{s: x.s, ctx: ctx, req: req, m: x.s.manager()}
+	return &call{s: x.s, ctx: ctx, req: req, m: x.s.m}
 }
 
 // begin starts the wait of a new handle: for start_task it starts the

@@ -183,7 +183,10 @@ func (s *Server) getTask(c *call, in TaskInput) (*reply, error) {
 }
 
 func (s *Server) listTasks(c *call, in ListInput) (*reply, error) {
-	ts, err := c.m.List(tasks.ListOptions{Group: in.Group, All: in.All, Tag: in.Tag, State: in.State})
+	ts, warnings, err := c.m.List(tasks.ListOptions{Group: in.Group, All: in.All, Tag: in.Tag, State: in.State})
+	for _, w := range warnings {
+		s.logf("warning: %s", w)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -211,13 +214,12 @@ func (s *Server) listTasks(c *call, in ListInput) (*reply, error) {
 		}
 		b.WriteString("\n- " + describe(t))
 	}
-	for _, w := range c.m.Store.Warnings {
+	for _, w := range warnings {
 		b.WriteString("\nWarning: " + w)
 	}
 	if ts == nil {
 		ts = []*tasks.Task{}
 	}
-	warnings := c.m.Store.Warnings
 	if warnings == nil {
 		warnings = []string{}
 	}

@@ -101,9 +101,9 @@ func TestAuditRecordShape(t *testing.T) {
 			t.Errorf("load with %s %s: task %q, error %v; want a CorruptError of %s", c.file, c.text, id, err, c.file)
 			continue
 		}
-		all, err := s.loadAll()
-		if err != nil || len(all) != 0 || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "its "+c.file+" sidecar is not a valid record") {
-			t.Errorf("loadAll with %s %s: %d tasks, %v, warnings %q", c.file, c.text, len(all), err, s.Warnings)
+		all, warnings, err := s.loadAll()
+		if err != nil || len(all) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0], "its "+c.file+" sidecar is not a valid record") {
+			t.Errorf("loadAll with %s %s: %d tasks, %v, warnings %q", c.file, c.text, len(all), err, warnings)
 			continue
 		}
 		if b, err := os.ReadFile(filepath.Join(s.Dir, CorruptDir, id, c.file)); err != nil || string(b) != c.text {

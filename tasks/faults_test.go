@@ -48,13 +48,13 @@ func TestSetAside(t *testing.T) {
 	if err := os.WriteFile(s.Path("bg-bad001", ExitFile), bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	all, err := s.loadAll()
+	all, warnings, err := s.loadAll()
 	if err != nil || len(all) != 1 || all[0].ID != "bg-good01" {
 		t.Fatalf("loadAll beside a damaged task: %v %v", all, err)
 	}
 	dir := filepath.Join(s.Dir, CorruptDir, "bg-bad001")
-	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "task bg-bad001 (bad) was set aside: its exit sidecar is truncated") || !strings.Contains(s.Warnings[0], dir) {
-		t.Fatalf("warnings: %q", s.Warnings)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "task bg-bad001 (bad) was set aside: its exit sidecar is truncated") || !strings.Contains(warnings[0], dir) {
+		t.Fatalf("warnings: %q", warnings)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, ExitFile)); err != nil || string(b) != string(bad) {
 		t.Fatalf("set-aside exit: %q %v", b, err)
@@ -66,9 +66,8 @@ func TestSetAside(t *testing.T) {
 	if err := readJSON(filepath.Join(dir, SetAsideNote), &note); err != nil || note.File != ExitFile || note.Name != "bad" {
 		t.Fatalf("note: %+v %v", note, err)
 	}
-	s.Warnings = nil
-	if _, err := s.loadAll(); err != nil || len(s.Warnings) != 0 {
-		t.Fatalf("second loadAll: %v, warnings %q", err, s.Warnings)
+	if _, warnings, err := s.loadAll(); err != nil || len(warnings) != 0 {
+		t.Fatalf("second loadAll: %v, warnings %q", err, warnings)
 	}
 	for _, ref := range []string{"bg-bad001", "bad", "bg-bad"} {
 		_, err := m.Get(ref)
@@ -92,10 +91,9 @@ func TestSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		s.Warnings = nil
-		s.loadAll()
-		if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "its window sidecar") || !strings.Contains(s.Warnings[0], "is empty") || !strings.Contains(s.Warnings[0], "still runs") {
-			t.Fatalf("warnings for a live damaged task: %q", s.Warnings)
+		_, warnings, _ := s.loadAll()
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "its window sidecar") || !strings.Contains(warnings[0], "is empty") || !strings.Contains(warnings[0], "still runs") {
+			t.Fatalf("warnings for a live damaged task: %q", warnings)
 		}
 		if !s.Exists("bg-live01") {
 			t.Fatalf("a live task was moved")

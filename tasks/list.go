@@ -11,15 +11,16 @@ import (
 )
 
 // loadAll loads every task in the store. A task with a sidecar that
-// cannot be parsed is set aside (see corrupt.go), reported through
-// Store.Warnings and skipped.
-func (s *Store) loadAll() ([]*Task, error) {
+// cannot be parsed is set aside (see corrupt.go), skipped, and reported
+// in warnings: problems met while reading that did not stop it, which
+// the CLI prints on stderr.
+func (s *Store) loadAll() (all []*Task, warnings []string, err error) {
 	ids, err := s.IDs()
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return nil, s.unreadable(err)
+			return nil, nil, s.unreadable(err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	return s.loadIDs(ids)
 }
@@ -30,7 +31,7 @@ func (s *Store) unreadable(err error) error {
 }
 
 // loadIDs loads the tasks with these ids, as loadAll does.
-func (s *Store) loadIDs(ids []string) ([]*Task, error) {
+func (s *Store) loadIDs(ids []string) (all []*Task, warnings []string, err error) {
 	loaded := make([]*Task, len(ids))
 	errs := make([]error, len(ids))
 	parallel(len(ids), func(i int) { loaded[i], errs[i] = s.load(ids[i]) })
@@ -40,24 +41,19 @@ func (s *Store) loadIDs(ids []string) ([]*Task, error) {
 		if err != nil {
 			var ce *CorruptError
 			if errors.As(err, &ce) {
-				s.warn(s.setAside(id, ce).Error())
+				warnings = append(warnings, s.setAside(id, ce).Error())
 				continue
 			}
 			// A task without a spec is being created or removed: skip it.
 			if KindOf(err) == KindNotFound || errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return nil, err
+			return nil, warnings, err
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	return out, warnings, nil
 }
-
-// Warnings collects problems met while reading the store (a corrupt
-// sidecar, say) that did not stop the operation; the CLI prints them on
-// stderr.
-func (s *Store) warn(msg string) { s.Warnings = append(s.Warnings, msg) }
 
 // ListOptions filters List.
 type ListOptions struct {
@@ -69,15 +65,17 @@ type ListOptions struct {
 	State string
 }
 
-// List returns tasks matching opts, oldest first. It reads only the state
-// directory: no tmux call.
-func (m *Manager) List(opts ListOptions) ([]*Task, error) {
+// List returns tasks matching opts, oldest first, and warnings: problems
+// met while reading the state directory that did not stop the list (a
+// task set aside because a sidecar is damaged), which the CLI prints on
+// stderr. It reads only the state directory: no tmux call.
+func (m *Manager) List(opts ListOptions) (list []*Task, warnings []string, err error) {
 	if opts.State != "" && !ValidState(opts.State) {
-		return nil, Errorf(KindInvalid, "unknown state %q; use starting, running, exited, killed or lost", opts.State)
+		return nil, nil, Errorf(KindInvalid, "unknown state %q; use starting, running, exited, killed or lost", opts.State)
 	}
 	if opts.Group != "" && !opts.All {
 		if err := ValidateGroup(opts.Group); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	group := opts.Group
@@ -90,15 +88,15 @@ func (m *Manager) List(opts ListOptions) ([]*Task, error) {
 	ids, err := m.Store.IDs()
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
-			return nil, m.Store.unreadable(err)
+			return nil, nil, m.Store.unreadable(err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if gids, ok := m.Store.groupIDs(group, len(ids)); ok && !opts.All {
 		ids = gids
 	}
-	if all, err = m.Store.loadIDs(ids); err != nil {
-		return nil, err
+	if all, warnings, err = m.Store.loadIDs(ids); err != nil {
+		return nil, warnings, err
 	}
 	out := make([]*Task, 0, len(all))
 	for _, t := range all {
@@ -115,7 +113,7 @@ func (m *Manager) List(opts ListOptions) ([]*Task, error) {
 		out = append(out, t)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return out, nil
+	return out, warnings, nil
 }
 
 func contains(list []string, s string) bool {

@@ -207,11 +207,12 @@ type PruneOptions struct {
 }
 
 // Prune removes finished tasks (exited, killed, lost) that ended at least
-// OlderThan ago, and returns them (with DryRun: returns them only).
-func (m *Manager) Prune(ctx context.Context, opts PruneOptions) ([]*Task, error) {
-	ts, err := m.List(ListOptions{Group: opts.Group, All: opts.All})
+// OlderThan ago, and returns them (with DryRun: returns them only), with
+// the warnings of the List it chose them from.
+func (m *Manager) Prune(ctx context.Context, opts PruneOptions) (removed []*Task, warnings []string, err error) {
+	ts, warnings, err := m.List(ListOptions{Group: opts.Group, All: opts.All})
 	if err != nil {
-		return nil, err
+		return nil, warnings, err
 	}
 	now := time.Now()
 	var victims []*Task
@@ -231,7 +232,8 @@ func (m *Manager) Prune(ctx context.Context, opts PruneOptions) ([]*Task, error)
 		victims = append(victims, t)
 	}
 	if opts.DryRun {
-		return victims, nil
+		return victims, warnings, nil
 	}
-	return m.removeAll(ctx, victims, false)
+	removed, err = m.removeAll(ctx, victims, false)
+	return removed, warnings, err
 }

@@ -3,8 +3,8 @@ package tasks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -41,8 +41,8 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	if t, err = m.Store.load(t.ID); err != nil {
 		return nil, err
 	}
-	if t.window != nil && t.window.Socket != m.Tmux.Socket {
-		return nil, Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
+	if err := m.otherSocket(t); err != nil {
+		return nil, err
 	}
 	if nt, done, err := m.restartThroughSupervisor(ctx, t); done {
 		return nt, err
@@ -115,7 +115,7 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 			respawned, spawned = true, true
 		case errors.Is(err, tmuxctl.ErrNotInstalled):
 			return nil, tmuxErr(err, "restart "+t.ID)
-		case !errors.Is(err, tmuxctl.ErrNoServer) && !strings.Contains(err.Error(), "can't find"):
+		case !errors.Is(err, tmuxctl.ErrNoServer) && !errors.Is(err, tmuxctl.ErrNoTarget):
 			if !m.abandonRestart(t.ID, prevRun) {
 				return nil, tmuxErr(err, "restart "+t.ID+": respawn pane")
 			}
@@ -125,14 +125,17 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	}
 	var sup WindowRecord
 	if respawned {
-		// The pane keeps its id; its process is new.
-		panes, _ := m.Tmux.ListPanes(ctx)
-		for _, p := range panes {
-			if p.Pane == t.window.Pane {
-				sup = *t.window
-				sup.PanePID, sup.PaneStart, sup.BootID = p.PID, proc.Start(p.PID), proc.BootID()
-				fileutil.WriteJSON(m.Store.Path(t.ID, WindowFile), sup)
+		if afterRespawn != nil {
+			afterRespawn()
+		}
+		if sup, err = m.recordRespawned(ctx, t); err != nil {
+			// As when a new window cannot be recorded (openWindow).
+			if !m.abandonRestart(t.ID, prevRun) {
+				spawned = false // its supervisor runs nothing: nobody takes the reserve
+				return nil, err
 			}
+			// Its supervisor began all the same: the restart happened.
+			windowUnrecorded(t.ID, err)
 		}
 	} else {
 		if _, err := m.openWindow(ctx, t.spec, exe, launch); err != nil {
@@ -140,7 +143,9 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 				return nil, err
 			}
 			// Its supervisor began all the same: record where it runs.
-			m.recordWindowOf(ctx, t.spec)
+			if err := m.recordWindowOf(ctx, t.spec); err != nil {
+				windowUnrecorded(t.ID, err)
+			}
 		}
 		spawned = true
 		readJSON(m.Store.Path(t.ID, WindowFile), &sup)
@@ -165,6 +170,16 @@ func (m *Manager) Restart(ctx context.Context, t *Task) (*Task, error) {
 	}
 	return m.Get(t.ID)
 }
+
+// windowUnrecorded reports on stderr a restart whose run began in a window
+// that could not be recorded: the restart happened, so it does not fail.
+func windowUnrecorded(id string, err error) {
+	fmt.Fprintf(os.Stderr, "[bgmux] restart %s: the new run started, but its window could not be recorded: %v\n", id, err)
+}
+
+// afterRespawn, when set (by tests), runs once a restart has respawned
+// the task's pane, before the pane is listed and recorded.
+var afterRespawn func()
 
 // restartThroughSupervisor asks a live supervisor to end the task's run
 // and start the next itself: one supervisor numbers the runs, so
@@ -208,21 +223,42 @@ func (m *Manager) ownsPane(ctx context.Context, t *Task) (bool, error) {
 	return false, nil
 }
 
-// recordWindowOf writes the window record of the task's window as tmux
-// shows it (found by its @bgmux_id), best effort.
-func (m *Manager) recordWindowOf(ctx context.Context, spec *Spec) {
+// recordRespawned writes the window record of the task's respawned pane
+// and returns it: the pane keeps its id, its process is new. A pane tmux
+// no longer lists is no record (a zero one) and no error.
+func (m *Manager) recordRespawned(ctx context.Context, t *Task) (WindowRecord, error) {
 	panes, err := m.Tmux.ListPanes(ctx)
 	if err != nil {
-		return
+		return WindowRecord{}, tmuxErr(err, "restart "+t.ID+": list its respawned pane")
+	}
+	for _, p := range panes {
+		if p.Pane == t.window.Pane {
+			sup := *t.window
+			sup.PanePID, sup.PaneStart, sup.BootID = p.PID, proc.Start(p.PID), proc.BootID()
+			if err := fileutil.WriteJSON(m.Store.Path(t.ID, WindowFile), sup); err != nil {
+				return WindowRecord{}, wrap(m.Store.unwritable(err), "restart %s: record its window", t.ID)
+			}
+			return sup, nil
+		}
+	}
+	return WindowRecord{}, nil
+}
+
+// recordWindowOf writes the window record of the task's window as tmux
+// shows it (found by its @bgmux_id); no such window is not an error.
+func (m *Manager) recordWindowOf(ctx context.Context, spec *Spec) error {
+	panes, err := m.Tmux.ListPanes(ctx)
+	if err != nil {
+		return tmuxErr(err, "list tmux panes")
 	}
 	for _, p := range panes {
 		if p.TaskID == spec.ID {
-			fileutil.WriteJSON(m.Store.Path(spec.ID, WindowFile), WindowRecord{
+			return fileutil.WriteJSON(m.Store.Path(spec.ID, WindowFile), WindowRecord{
 				Socket: m.Tmux.Socket, Session: p.Session, SessionID: p.SessionID,
 				Window: p.Window, Pane: p.Pane, PanePID: p.PID,
 				PaneStart: proc.Start(p.PID), BootID: proc.BootID(),
 			})
-			return
 		}
 	}
+	return nil
 }

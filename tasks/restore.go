@@ -48,19 +48,23 @@ type RestoreResult struct {
 // output stays in the log. A task stopped by bgmux stop, or whose
 // max_restarts is 0, is not brought back. A second restore changes
 // nothing. Concurrent restores are serialised by a lock file.
-func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
+//
+// warnings are problems that did not stop the restore (a task set
+// aside, a tmux server that did not answer); the CLI prints them on
+// stderr.
+func (m *Manager) Restore(ctx context.Context) (results []RestoreResult, warnings []string, err error) {
 	if err := m.Store.Init(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	unlockRestore, err := fileutil.LockFile(filepath.Join(m.Store.Dir, "restore.lock"))
 	if err != nil {
-		return nil, wrap(m.Store.unwritable(err), "restore")
+		return nil, nil, wrap(m.Store.unwritable(err), "restore")
 	}
 	defer unlockRestore()
 
 	ids, err := m.Store.IDs()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var list []*Task
 	for _, id := range ids {
@@ -68,9 +72,9 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		if err != nil {
 			var sa *SetAsideError
 			if errors.As(err, &sa) {
-				m.Store.Warnings = append(m.Store.Warnings, "restore: "+err.Error())
+				warnings = append(warnings, "restore: "+err.Error())
 			} else {
-				m.Store.Warnings = append(m.Store.Warnings, "restore: skipped "+id+": "+err.Error())
+				warnings = append(warnings, "restore: skipped "+id+": "+err.Error())
 			}
 			continue
 		}
@@ -83,16 +87,82 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 	for _, t := range list {
 		sock := taskSocket(t)
 		if servers[sock] == nil {
-			servers[sock] = m.viewServer(ctx, sock)
+			var err error
+			if servers[sock], err = m.viewServer(ctx, sock); err != nil {
+				warnings = append(warnings, "restore: list tmux panes: "+err.Error())
+			}
 		}
 	}
 
-	results := make([]RestoreResult, 0, len(list))
-	var toRestart, toShow []int
+	results, toRestart, toShow, err := m.judgeRestore(list, servers)
+	if err != nil {
+		return nil, warnings, err
+	}
+
+	for sock, srv := range servers {
+		if !srv.answered || len(srv.mark) == 0 {
+			continue // nothing to mark, or a server that would not answer
+		}
+		if err := m.onSocket(sock).Tmux.SetWindowsState(ctx, srv.mark, "lost"); err != nil {
+			warnings = append(warnings, fmt.Sprintf("restore: mark %d windows lost (%s...): %v", len(srv.mark), srv.mark[0], err))
+		}
+	}
+	for _, i := range toShow {
+		res := &results[i]
+		if err := m.onSocket(taskSocket(res.Task)).giveWindow(ctx, res.Task); err != nil {
+			res.Reason += "; its window is gone and a new one could not be opened: " + err.Error()
+			continue
+		}
+		res.Reason += "; shown in a new window (its own was gone)"
+	}
+	for _, i := range toRestart {
+		res := &results[i]
+		t := res.Task
+		if !servers[taskSocket(t)].answered {
+			// Each restart would wait for it again, to fail the same way.
+			res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: its tmux server did not answer (see the warning); run bgmux restore again once it does"
+			continue
+		}
+		if t.window == nil {
+			// Its window record is stale (the pane is gone, or its id
+			// now names another task's pane): drop it so that Restart,
+			// which reloads the task, opens a new window instead of
+			// respawning that pane.
+			if err := os.Remove(m.Store.Path(t.ID, WindowFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: "+err.Error()
+				continue
+			}
+		}
+		nt, err := m.onSocket(taskSocket(t)).Restart(ctx, t)
+		if err != nil {
+			res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: "+err.Error()
+			continue
+		}
+		res.Action, res.Task = RestoreRestarted, nt
+	}
+	for i := range results {
+		if results[i].Action != RestoreRestarted {
+			if t, err := m.Store.load(results[i].ID); err == nil {
+				results[i].Task = t
+			}
+		}
+	}
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Task.CreatedAt.Before(results[j].Task.CreatedAt) })
+	return results, warnings, nil
+}
+
+// judgeRestore decides, under the store lock, what restore does with each
+// task of list: the results, and which of them (by index) to restart and
+// which to show in a new window once the lock is released. It writes the
+// exit records of the runs found lost, and notes the panes to mark lost
+// in servers.
+func (m *Manager) judgeRestore(list []*Task, servers map[string]*serverView) (results []RestoreResult, toRestart, toShow []int, err error) {
 	unlock, err := m.Store.Lock()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	defer unlock()
+	results = make([]RestoreResult, 0, len(list))
 	for _, t := range list {
 		srv := servers[taskSocket(t)]
 		res := RestoreResult{ID: t.ID, Name: t.Name, Task: t}
@@ -108,8 +178,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 			// record: write the exit record from what it saw.
 			ex := *t.exit
 			if err := m.Store.withRecordLock(t.ID, func() error { return fileutil.WriteJSON(m.Store.Path(t.ID, ExitFile), ex) }); err != nil {
-				unlock()
-				return nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
+				return nil, nil, nil, wrap(m.Store.unwritable(err), "restore %s: write its exit record", t.ID)
 			}
 			t.exitFromHistory = false
 			m.eventExitFromHistory(t)
@@ -119,8 +188,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		case t.State == Lost && (t.exit == nil || !t.exit.Lost):
 			reason := lostReason(t, srv, hadWindow)
 			if err := m.recordLost(t, reason); err != nil {
-				unlock()
-				return nil, wrap(err, "restore %s: record it lost", t.ID)
+				return nil, nil, nil, wrap(err, "restore %s: record it lost", t.ID)
 			}
 			res.Action, res.Reason = RestoreLost, reason
 			restart = true
@@ -167,58 +235,7 @@ func (m *Manager) Restore(ctx context.Context) ([]RestoreResult, error) {
 		}
 		results = append(results, res)
 	}
-	unlock()
-
-	for sock, srv := range servers {
-		if !srv.answered || len(srv.mark) == 0 {
-			continue // nothing to mark, or a server that would not answer
-		}
-		if err := m.onSocket(sock).Tmux.SetWindowsState(ctx, srv.mark, "lost"); err != nil {
-			m.Store.Warnings = append(m.Store.Warnings, fmt.Sprintf("restore: mark %d windows lost (%s...): %v", len(srv.mark), srv.mark[0], err))
-		}
-	}
-	for _, i := range toShow {
-		res := &results[i]
-		if err := m.onSocket(taskSocket(res.Task)).giveWindow(ctx, res.Task); err != nil {
-			res.Reason += "; its window is gone and a new one could not be opened: " + err.Error()
-			continue
-		}
-		res.Reason += "; shown in a new window (its own was gone)"
-	}
-	for _, i := range toRestart {
-		res := &results[i]
-		t := res.Task
-		if !servers[taskSocket(t)].answered {
-			// Each restart would wait for it again, to fail the same way.
-			res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: its tmux server did not answer (see the warning); run bgmux restore again once it does"
-			continue
-		}
-		if t.window == nil {
-			// Its window record is stale (the pane is gone, or its id
-			// now names another task's pane): drop it so that Restart,
-			// which reloads the task, opens a new window instead of
-			// respawning that pane.
-			if err := os.Remove(m.Store.Path(t.ID, WindowFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: "+err.Error()
-				continue
-			}
-		}
-		nt, err := m.onSocket(taskSocket(t)).Restart(ctx, t)
-		if err != nil {
-			res.Action, res.Reason = RestoreFailed, res.Reason+"; could not restart: "+err.Error()
-			continue
-		}
-		res.Action, res.Task = RestoreRestarted, nt
-	}
-	for i := range results {
-		if results[i].Action != RestoreRestarted {
-			if t, err := m.Store.load(results[i].ID); err == nil {
-				results[i].Task = t
-			}
-		}
-	}
-	sort.SliceStable(results, func(i, j int) bool { return results[i].Task.CreatedAt.Before(results[j].Task.CreatedAt) })
-	return results, nil
+	return results, toRestart, toShow, nil
 }
 
 // hangupSignal reports whether ex is a death by the signals a lost
@@ -335,20 +352,21 @@ type serverView struct {
 
 func (v *serverView) owns(pane, id string) bool { return v.panes[pane] == id }
 
-func (m *Manager) viewServer(ctx context.Context, socket string) *serverView {
+// viewServer lists the panes of the server on socket. A server that
+// fails to answer is a view that says so (answered false), and the error.
+func (m *Manager) viewServer(ctx context.Context, socket string) (*serverView, error) {
 	v := &serverView{panes: map[string]string{}}
 	srv := m.onSocket(socket).Tmux
 	panes, err := srv.ListPanes(ctx)
 	if err != nil {
-		m.Store.Warnings = append(m.Store.Warnings, "restore: list tmux panes: "+err.Error())
-		return v
+		return v, err
 	}
 	v.answered = true
 	v.running = len(panes) > 0 || srv.Running(ctx)
 	for _, p := range panes {
 		v.panes[p.Pane] = p.TaskID
 	}
-	return v
+	return v, nil
 }
 
 // onSocket is m working on the tmux server of socket (m itself when it

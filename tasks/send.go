@@ -50,8 +50,8 @@ func (m *Manager) Send(ctx context.Context, t *Task, opts SendOptions) error {
 	if t.window == nil || t.window.Pane == "" {
 		return Errorf(KindConflict, "task %s (%s) has no tmux pane yet; try again in a moment", t.Name, t.ID)
 	}
-	if t.window.Socket != m.Tmux.Socket {
-		return Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
+	if err := m.otherSocket(t); err != nil {
+		return err
 	}
 	pane := t.window.Pane
 	// The window may be gone while the task runs on (its tmux server went

@@ -35,9 +35,6 @@ const IDPrefix = "bg-"
 // a lock file that serialises changes across concurrent bgmux processes.
 type Store struct {
 	Dir string
-	// Warnings are problems met while reading that did not stop the
-	// operation, such as a corrupt sidecar; the CLI prints them.
-	Warnings []string
 }
 
 // DefaultStateDir is $BGMUX_STATE_DIR, else $XDG_STATE_HOME/bgmux, else

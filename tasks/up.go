@@ -40,7 +40,7 @@ func (m *Manager) upResult(name, action string, t *Task) UpResult {
 // newestDeclared is the newest task, live or not, of the declared name
 // in group, nil when there is none.
 func (m *Manager) newestDeclared(name, group string) (*Task, error) {
-	all, err := m.Store.loadAll()
+	all, _, err := m.Store.loadAll() // up and down print no warnings
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (m *Manager) declaredStart(c *Config, name string) StartOptions {
 
 // liveDeclared finds the live task holding name in group, nil when none.
 func (m *Manager) liveDeclared(name, group string) (*Task, error) {
-	all, err := m.Store.loadAll()
+	all, _, err := m.Store.loadAll() // up and down print no warnings
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,9 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
-	"strings"
 
 	"golang.org/x/term"
 
@@ -17,10 +17,20 @@ func (m *Manager) paneOf(t *Task) (string, error) {
 	if t.window == nil {
 		return "", Errorf(KindConflict, "task %s has no window yet; try again in a moment", t.ID)
 	}
-	if t.window.Socket != m.Tmux.Socket {
-		return "", Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
+	if err := m.otherSocket(t); err != nil {
+		return "", err
 	}
 	return t.window.Pane, nil
+}
+
+// otherSocket is the error for a task whose window lives on another tmux
+// server than the manager's (one the caller cannot reach without setting
+// BGMUX_SOCKET); nil when its window is on this one, or it has none.
+func (m *Manager) otherSocket(t *Task) error {
+	if t.window == nil || t.window.Socket == m.Tmux.Socket {
+		return nil
+	}
+	return Errorf(KindConflict, "task %s lives on tmux socket %q, not %q; set BGMUX_SOCKET=%s", t.ID, t.window.Socket, m.Tmux.Socket, tmuxctl.ShellQuote(t.window.Socket))
 }
 
 // Screen returns what the task's pane shows now: scrollback and screen
@@ -42,7 +52,7 @@ func (m *Manager) Screen(ctx context.Context, t *Task, lines int) (string, error
 }
 
 func (m *Manager) windowGone(err error, t *Task, what string) error {
-	if strings.Contains(err.Error(), "can't find pane") || strings.Contains(err.Error(), "can't find window") {
+	if errors.Is(err, tmuxctl.ErrNoTarget) {
 		if t.supervisorAlive() {
 			return Errorf(KindConflict, "%s %s: the task runs, but its window is gone (closed, or its tmux server was restarted); bgmux attach %s gives it one again (attach --print makes it without attaching); its output is in bgmux logs %s", what, t.ID, t.ID, t.ID)
 		}

@@ -34,6 +34,11 @@ var ErrNotInstalled = errors.New("tmux is not installed or not on PATH")
 // run when the server wakes up.
 var ErrNoAnswer = errors.New("tmux did not answer")
 
+// ErrNoTarget reports that the server runs but has no such pane, window
+// or session (tmux's "can't find pane: %5", "no such window: @3"): it
+// was closed, or its id belongs to an earlier server.
+var ErrNoTarget = errors.New("no such tmux pane, window or session")
+
 // DefaultTimeout bounds every tmux invocation unless Server.Timeout says
 // otherwise (config key tmux_timeout).
 const DefaultTimeout = 5 * time.Second
@@ -200,6 +205,8 @@ func (s *Server) run(ctx context.Context, args ...string) (string, error) {
 			e.Err, e.Waited = ErrNoAnswer, limit
 		case isNoServer(e.Stderr):
 			e.Err = ErrNoServer
+		case isNoTarget(e.Stderr):
+			e.Err = ErrNoTarget
 		}
 		return stdout.String(), e
 	}
@@ -215,6 +222,18 @@ func isNoServer(stderr string) bool {
 		strings.Contains(stderr, "server exited unexpectedly") || strings.Contains(stderr, "lost server") ||
 		(strings.Contains(stderr, "error connecting to") && strings.Contains(stderr, "No such file or directory")) ||
 		strings.Contains(stderr, "Connection refused")
+}
+
+// isNoTarget reports whether tmux's stderr says a command's target (-t)
+// does not exist: "can't find pane: %5" from most commands, "no such
+// window: %5" from set-option (tmux 3.3a).
+func isNoTarget(stderr string) bool {
+	for _, what := range []string{"pane", "window", "session"} {
+		if strings.Contains(stderr, "can't find "+what) || strings.Contains(stderr, "no such "+what) {
+			return true
+		}
+	}
+	return false
 }
 
 // Running reports whether a server answers on the socket.
