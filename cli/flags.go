@@ -26,3 +26,16 @@ func (f *timeFlag) parse(c *ucli.Context, name string) error {
 	f.d, f.set = d, true
 	return nil
 }
+
+// parseTime is a duration flag's value v when set says the flag was
+// given (see timeFlag).
+func parseTime(set bool, v string) (timeFlag, error) {
+	if !set {
+		return timeFlag{}, nil
+	}
+	d, err := tasks.ParseDuration(v)
+	if err != nil {
+		return timeFlag{}, err
+	}
+	return timeFlag{d: d, set: true}, nil
+}
