@@ -101,7 +101,7 @@ func newApp(stdio IO) *ucli.App {
 		Metadata: map[string]any{},
 	}
 	app.Commands = []*ucli.Command{
-		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio, nil),
+		startCommand(stdio, nil), statusCommand(stdio), listCommand(stdio), logsCommand(stdio, nil),
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
 		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),

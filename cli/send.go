@@ -45,7 +45,7 @@ func sendCommand(stdio IO) *ucli.Command {
 			var w *waitSpec
 			if c.IsSet("wait-for") {
 				var err error
-				if w, err = parseWait(c, "wait-for"); err != nil {
+				if w, err = parseWait(c, "wait-for", c.String("wait-for"), c.String("timeout"), c.Bool("json")); err != nil {
 					return err
 				}
 			} else if c.IsSet("timeout") {
@@ -71,7 +71,7 @@ func sendCommand(stdio IO) *ucli.Command {
 				return err
 			}
 			if w != nil {
-				res, err := w.wait(c, stdio, m, t, 0)
+				res, err := w.wait(c.Context, stdio, m, t, 0)
 				if err != nil {
 					return err
 				}

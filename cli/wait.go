@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -48,7 +49,7 @@ func waitCommand(stdio IO) *ucli.Command {
 			jsonFlag,
 		},
 		Action: func(c *ucli.Context) error {
-			spec, err := parseWait(c, "for")
+			spec, err := parseWait(c, "for", c.String("for"), c.String("timeout"), c.Bool("json"))
 			if err != nil {
 				return err
 			}
@@ -70,7 +71,7 @@ func waitCommand(stdio IO) *ucli.Command {
 					return err
 				}
 			}
-			res, err := spec.wait(c, stdio, m, t, 0)
+			res, err := spec.wait(c.Context, stdio, m, t, 0)
 			if err != nil {
 				return err
 			}
@@ -126,12 +127,12 @@ func (s *waitSpec) parseFrom(c *ucli.Context) error {
 	return nil
 }
 
-// parseWait validates the regex flag forFlag and --timeout, before
-// anything else happens.
-func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
-	s := &waitSpec{asJSON: c.Bool("json")}
+// parseWait validates the regex flag forFlag (its value pattern) and
+// --timeout (its value timeout), before anything else happens.
+func parseWait(c *ucli.Context, forFlag, pattern, timeout string, asJSON bool) (*waitSpec, error) {
+	s := &waitSpec{asJSON: asJSON}
 	if c.IsSet(forFlag) {
-		s.pattern = c.String(forFlag)
+		s.pattern = pattern
 		if s.pattern == "" {
 			return nil, &usageError{msg: "--" + forFlag + " is empty; give it a regular expression"}
 		}
@@ -142,7 +143,7 @@ func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
 		s.re = re
 	}
 	if c.IsSet("timeout") {
-		d, err := tasks.ParseDuration(c.String("timeout"))
+		d, err := tasks.ParseDuration(timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -156,8 +157,8 @@ func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
 
 // wait runs tasks.Manager.Wait with a progress line on a terminal and
 // SIGINT/SIGTERM ending the wait (not the task).
-func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Task, tail int) (*tasks.WaitResult, error) {
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+func (s *waitSpec) wait(parent context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, tail int) (*tasks.WaitResult, error) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newProgress(stdio, s.asJSON)
 	// start --wait-for (which asks for a tail) is a ready check.
@@ -167,7 +168,7 @@ func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Ta
 	}
 	res, err := m.Wait(ctx, t, opts)
 	p.clear()
-	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
 		fmt.Fprintln(stdio.Err, "bgmux: interrupted; the task goes on")
 		return nil, exitStatus(statusInterrupted)
 	}
@@ -272,28 +273,28 @@ func endedText(t *tasks.Task) string {
 }
 
 // startWaitFlags are start's --wait-for and --timeout.
-func startWaitFlags() []ucli.Flag {
+func startWaitFlags(waitFor, timeout *string) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "wait-for", Usage: "after starting, wait for an output line matching this regular expression; print the task id and the line"},
-		&ucli.StringFlag{Name: "timeout", Usage: "with --wait-for: give up after this long (exit status 124; the task keeps running)"},
+		&ucli.StringFlag{Name: "wait-for", Usage: "after starting, wait for an output line matching this regular expression; print the task id and the line", Destination: waitFor},
+		&ucli.StringFlag{Name: "timeout", Usage: "with --wait-for: give up after this long (exit status 124; the task keeps running)", Destination: timeout},
 	}
 }
 
 // parseStartWait validates start's --wait-for and --timeout before
 // anything is started; nil when --wait-for is not given.
-func parseStartWait(c *ucli.Context) (*waitSpec, error) {
+func parseStartWait(c *ucli.Context, waitFor, timeout string, asJSON bool) (*waitSpec, error) {
 	if !c.IsSet("wait-for") {
 		if c.IsSet("timeout") {
 			return nil, &usageError{msg: "--timeout goes with --wait-for; give both or neither"}
 		}
 		return nil, nil
 	}
-	return parseWait(c, "wait-for")
+	return parseWait(c, "wait-for", waitFor, timeout, asJSON)
 }
 
 // startAndWait finishes start --wait-for once the task is started.
-func (s *waitSpec) startAndWait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Task) error {
-	res, err := s.wait(c, stdio, m, t, startTailLines)
+func (s *waitSpec) startAndWait(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task) error {
+	res, err := s.wait(ctx, stdio, m, t, startTailLines)
 	if err != nil {
 		// The task exists: say which it is before the error.
 		if !s.asJSON {
