@@ -104,7 +104,7 @@ func newApp(stdio IO) *ucli.App {
 		startCommand(stdio, nil), statusCommand(stdio), listCommand(stdio), logsCommand(stdio, nil),
 		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
-		waitCommand(stdio, nil), sendCommand(stdio), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
+		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
 		upCommand(stdio), downCommand(stdio), eventsCommand(stdio), completionCommand(stdio), setupCommand(stdio),
 	}
 	for _, c := range app.Commands {
