@@ -101,7 +101,7 @@ func newApp(stdio IO) *ucli.App {
 		Metadata: map[string]any{},
 	}
 	app.Commands = []*ucli.Command{
-		startCommand(stdio, nil), statusCommand(stdio), listCommand(stdio), logsCommand(stdio, nil),
+		startCommand(stdio, nil), statusCommand(stdio, nil), listCommand(stdio, nil), logsCommand(stdio, nil),
 		screenCommand(stdio), stopCommand(stdio, nil), killCommand(stdio, nil), rmCommand(stdio),
 		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
 		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
