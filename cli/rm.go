@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -10,33 +11,49 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-func rmCommand(stdio IO) *ucli.Command {
+// rmOptions are the parsed flags and TASKs of rm.
+type rmOptions struct {
+	tasks       []string
+	force, json bool
+}
+
+func rmCommand(stdio IO, runF func(*rmOptions) error) *ucli.Command {
+	o := &rmOptions{}
 	return &ucli.Command{
 		Name:      "rm",
 		Usage:     "remove finished tasks: window, state and log (--force: running ones too)",
 		ArgsUsage: "TASK...",
 		Flags: []ucli.Flag{
-			&ucli.BoolFlag{Name: "force", Usage: "kill live tasks first"},
-			jsonFlag,
+			&ucli.BoolFlag{Name: "force", Usage: "kill live tasks first", Destination: &o.force},
+			jsonFlagTo(&o.json),
 		},
 		Action: func(c *ucli.Context) error {
 			if c.NArg() == 0 {
 				return &usageError{msg: "rm needs at least one TASK; use prune to remove every finished task"}
 			}
-			m, err := manager(c)
-			if err != nil {
-				return err
+			o.tasks = c.Args().Slice()
+			if runF != nil {
+				return runF(o)
 			}
-			ts, err := resolveAll(m, c.Args().Slice())
-			if err != nil {
-				return err
-			}
-			if err := m.Remove(c.Context, ts, c.Bool("force")); err != nil {
-				return partlyRemoved(stdio, c.Bool("json"), err)
-			}
-			return printRemoved(stdio, c.Bool("json"), ts)
+			return runRm(c.Context, stdio, lazyManager(c), o)
 		},
 	}
+}
+
+// runRm removes the tasks, each resolved before any is removed.
+func runRm(ctx context.Context, stdio IO, getM managerFunc, o *rmOptions) error {
+	m, err := getM()
+	if err != nil {
+		return err
+	}
+	ts, err := resolveAll(m, o.tasks)
+	if err != nil {
+		return err
+	}
+	if err := m.Remove(ctx, ts, o.force); err != nil {
+		return partlyRemoved(stdio, o.json, err)
+	}
+	return printRemoved(stdio, o.json, ts)
 }
 
 func pruneCommand(stdio IO) *ucli.Command {
