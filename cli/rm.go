@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -56,45 +55,61 @@ func runRm(ctx context.Context, stdio IO, getM managerFunc, o *rmOptions) error 
 	return printRemoved(stdio, o.json, ts)
 }
 
-func pruneCommand(stdio IO) *ucli.Command {
+// pruneOptions are the parsed flags of prune.
+type pruneOptions struct {
+	tasks.PruneOptions
+	json      bool
+	olderThan string // the raw --older-than, read into OlderThan
+}
+
+func pruneCommand(stdio IO, runF func(*pruneOptions) error) *ucli.Command {
+	o := &pruneOptions{}
 	return &ucli.Command{
 		Name:  "prune",
 		Usage: "remove finished tasks of the current group (--all: every group)",
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "older-than", Usage: "only tasks that ended at least this long ago (e.g. 1h)"},
-			&ucli.StringFlag{Name: "group", Usage: "prune this group"},
-			&ucli.BoolFlag{Name: "all", Usage: "prune every group"},
-			&ucli.BoolFlag{Name: "dry-run", Usage: "remove nothing: show what would be removed (JSON: {\"would_remove\": [...]})"},
-			jsonFlag,
+			&ucli.StringFlag{Name: "older-than", Usage: "only tasks that ended at least this long ago (e.g. 1h)", Destination: &o.olderThan},
+			&ucli.StringFlag{Name: "group", Usage: "prune this group", Destination: &o.Group},
+			&ucli.BoolFlag{Name: "all", Usage: "prune every group", Destination: &o.All},
+			&ucli.BoolFlag{Name: "dry-run", Usage: "remove nothing: show what would be removed (JSON: {\"would_remove\": [...]})", Destination: &o.DryRun},
+			jsonFlagTo(&o.json),
 		},
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 0 {
 				return &usageError{msg: "prune takes no TASK; use rm TASK..."}
 			}
-			var older timeFlag
-			if err := older.parse(c, "older-than"); err != nil {
-				return err
-			}
-			m, err := manager(c)
+			older, err := parseTime(c.IsSet("older-than"), o.olderThan)
 			if err != nil {
 				return err
 			}
-			dry := c.Bool("dry-run")
-			ts, err := m.Prune(c.Context, tasks.PruneOptions{OlderThan: older.d, Group: c.String("group"), All: c.Bool("all"), DryRun: dry})
-			printWarnings(stdio.Err, m)
-			if err != nil {
-				return partlyRemoved(stdio, c.Bool("json"), err)
+			o.OlderThan = older.d
+			if runF != nil {
+				return runF(o)
 			}
-			if len(ts) == 0 && !c.Bool("json") {
-				fmt.Fprintln(stdio.Out, "nothing to prune: no finished task"+pruneScope(c, m, older.d))
-				return nil
-			}
-			if dry {
-				return printWouldRemove(stdio, c.Bool("json"), ts)
-			}
-			return printRemoved(stdio, c.Bool("json"), ts)
+			return runPrune(c.Context, stdio, lazyManager(c), o)
 		},
 	}
+}
+
+// runPrune removes (or with --dry-run lists) the finished tasks.
+func runPrune(ctx context.Context, stdio IO, getM managerFunc, o *pruneOptions) error {
+	m, err := getM()
+	if err != nil {
+		return err
+	}
+	ts, err := m.Prune(ctx, o.PruneOptions)
+	printWarnings(stdio.Err, m)
+	if err != nil {
+		return partlyRemoved(stdio, o.json, err)
+	}
+	if len(ts) == 0 && !o.json {
+		fmt.Fprintln(stdio.Out, "nothing to prune: no finished task"+pruneScope(o, m))
+		return nil
+	}
+	if o.DryRun {
+		return printWouldRemove(stdio, o.json, ts)
+	}
+	return printRemoved(stdio, o.json, ts)
 }
 
 // partlyRemoved prints, in text, the tasks a failed removal did remove
@@ -108,16 +123,16 @@ func partlyRemoved(stdio IO, asJSON bool, err error) error {
 }
 
 // pruneScope says, after "no finished task", where prune looked.
-func pruneScope(c *ucli.Context, m *tasks.Manager, older time.Duration) string {
+func pruneScope(o *pruneOptions, m *tasks.Manager) string {
 	s := " in group " + m.CurrentGroup()
 	switch {
-	case c.Bool("all"):
+	case o.All:
 		s = ""
-	case c.String("group") != "":
-		s = " in group " + c.String("group")
+	case o.Group != "":
+		s = " in group " + o.Group
 	}
-	if older > 0 {
-		s += " that ended " + older.String() + " ago or earlier"
+	if o.OlderThan > 0 {
+		s += " that ended " + o.OlderThan.String() + " ago or earlier"
 	}
 	return s
 }
