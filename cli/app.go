@@ -103,7 +103,7 @@ func newApp(stdio IO) *ucli.App {
 	app.Commands = []*ucli.Command{
 		startCommand(stdio, nil), statusCommand(stdio, nil), listCommand(stdio, nil), logsCommand(stdio, nil),
 		screenCommand(stdio, nil), stopCommand(stdio, nil), killCommand(stdio, nil), rmCommand(stdio, nil),
-		pruneCommand(stdio, nil), restartCommand(stdio, nil), attachCommand(stdio, nil), doctorCommand(stdio, nil), versionCommand(stdio),
+		pruneCommand(stdio, nil), restartCommand(stdio, nil), attachCommand(stdio, nil), doctorCommand(stdio, nil), versionCommand(stdio, nil),
 		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio), restoreCommand(stdio, nil), serviceCommand(stdio),
 		upCommand(stdio, nil), downCommand(stdio, nil), eventsCommand(stdio, nil), completionCommand(stdio), setupCommand(stdio),
 	}
