@@ -105,7 +105,7 @@ func newApp(stdio IO) *ucli.App {
 		screenCommand(stdio, nil), stopCommand(stdio, nil), killCommand(stdio, nil), rmCommand(stdio, nil),
 		pruneCommand(stdio, nil), restartCommand(stdio, nil), attachCommand(stdio, nil), doctorCommand(stdio, nil), versionCommand(stdio, nil),
 		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio), restoreCommand(stdio, nil), serviceCommand(stdio),
-		upCommand(stdio, nil), downCommand(stdio, nil), eventsCommand(stdio, nil), completionCommand(stdio, nil), setupCommand(stdio),
+		upCommand(stdio, nil), downCommand(stdio, nil), eventsCommand(stdio, nil), completionCommand(stdio, nil), setupCommand(stdio, nil, nil),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
