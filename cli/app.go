@@ -104,7 +104,7 @@ func newApp(stdio IO) *ucli.App {
 		startCommand(stdio, nil), statusCommand(stdio, nil), listCommand(stdio, nil), logsCommand(stdio, nil),
 		screenCommand(stdio, nil), stopCommand(stdio, nil), killCommand(stdio, nil), rmCommand(stdio, nil),
 		pruneCommand(stdio, nil), restartCommand(stdio, nil), attachCommand(stdio, nil), doctorCommand(stdio, nil), versionCommand(stdio, nil),
-		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio), restoreCommand(stdio, nil), serviceCommand(stdio, nil),
+		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio, nil), restoreCommand(stdio, nil), serviceCommand(stdio, nil),
 		upCommand(stdio, nil), downCommand(stdio, nil), eventsCommand(stdio, nil), completionCommand(stdio, nil), setupCommand(stdio, nil, nil),
 	}
 	for _, c := range app.Commands {
