@@ -11,7 +11,8 @@ import (
 // returning the *ucli.Command, and a function runX(ctx, stdio, m, opts)
 // doing the work. The constructor's Action checks the flags and fills
 // the options, then calls runF (tests pass one to see the parsed options
-// without tmux) or, when runF is nil, runX.
+// without tmux, see parseWith in command_test.go) or, when runF is nil,
+// runX. Commands that need no Manager (version, completion) take none.
 
 // managerFunc gets the Manager when a command first needs it, so flags
 // are checked before the configuration is read.

@@ -237,16 +237,3 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 	}
 	return nil
 }
-
-// oneTask builds the manager and resolves the command's single TASK.
-func oneTask(c *ucli.Context) (*tasks.Manager, *tasks.Task, error) {
-	if c.NArg() != 1 {
-		return nil, nil, &usageError{msg: c.Command.Name + " takes exactly one TASK (an id, a name or an id prefix)"}
-	}
-	m, err := manager(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := m.Get(c.Args().First())
-	return m, t, err
-}
