@@ -101,11 +101,11 @@ func newApp(stdio IO) *ucli.App {
 		Metadata: map[string]any{},
 	}
 	app.Commands = []*ucli.Command{
-		startCommand(stdio), statusCommand(stdio), listCommand(stdio), logsCommand(stdio),
-		screenCommand(stdio), stopCommand(stdio), killCommand(stdio), rmCommand(stdio),
-		pruneCommand(stdio), restartCommand(stdio), attachCommand(stdio), doctorCommand(stdio), versionCommand(stdio),
-		waitCommand(stdio), sendCommand(stdio), mcpCommand(stdio), restoreCommand(stdio), serviceCommand(stdio),
-		upCommand(stdio), downCommand(stdio), eventsCommand(stdio), completionCommand(stdio), setupCommand(stdio),
+		startCommand(stdio, nil), statusCommand(stdio, nil), listCommand(stdio, nil), logsCommand(stdio, nil),
+		screenCommand(stdio, nil), stopCommand(stdio, nil), killCommand(stdio, nil), rmCommand(stdio, nil),
+		pruneCommand(stdio, nil), restartCommand(stdio, nil), attachCommand(stdio, nil), doctorCommand(stdio, nil), versionCommand(stdio, nil),
+		waitCommand(stdio, nil), sendCommand(stdio, nil), mcpCommand(stdio, nil), restoreCommand(stdio, nil), serviceCommand(stdio, nil),
+		upCommand(stdio, nil), downCommand(stdio, nil), eventsCommand(stdio, nil), completionCommand(stdio, nil), setupCommand(stdio, nil, nil),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError

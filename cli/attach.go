@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -11,35 +13,57 @@ type attachPlan struct {
 	Argv    []string `json:"argv"`
 }
 
-func attachCommand(stdio IO) *ucli.Command {
+// attachOptions are the parsed flags and TASK of attach.
+type attachOptions struct {
+	task        string
+	print, json bool
+}
+
+func attachCommand(stdio IO, runF func(*attachOptions) error) *ucli.Command {
+	o := &attachOptions{}
 	return &ucli.Command{
 		Name:      "attach",
 		Usage:     "open the task's window in tmux (switches client when already inside the same server)",
 		ArgsUsage: "TASK",
 		Flags: []ucli.Flag{
-			&ucli.BoolFlag{Name: "print", Usage: "print the tmux command instead of running it"},
-			&ucli.BoolFlag{Name: "json", Usage: "with --print: print {\"command\": LINE, \"argv\": [...]} (the line to paste, the words to exec)"},
+			&ucli.BoolFlag{Name: "print", Usage: "print the tmux command instead of running it", Destination: &o.print},
+			&ucli.BoolFlag{Name: "json", Usage: "with --print: print {\"command\": LINE, \"argv\": [...]} (the line to paste, the words to exec)", Destination: &o.json},
 		},
 		Action: func(c *ucli.Context) error {
-			m, t, err := oneTask(c)
-			if err != nil {
+			var err error
+			if o.task, err = oneTaskArg(c); err != nil {
 				return err
 			}
-			if c.Bool("print") {
-				plan, err := m.AttachCommand(c.Context, t, stdio.Env)
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					return writeJSON(stdio.Out, attachPlan{Command: plan.CommandLine(), Argv: plan.Argv})
-				}
-				_, err = stdio.Out.Write([]byte(plan.CommandLine() + "\n"))
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			if c.Bool("json") {
-				return &usageError{msg: "attach --json needs --print: attach itself opens the window and prints nothing"}
-			}
-			return m.Attach(c.Context, t, stdio.Env, stdio.In, stdio.Out, stdio.Err)
+			return runAttach(c.Context, stdio, lazyManager(c), o)
 		},
 	}
+}
+
+// runAttach opens the task's window, or prints the tmux command that
+// would.
+func runAttach(ctx context.Context, stdio IO, getM managerFunc, o *attachOptions) error {
+	m, t, err := getTask(getM, o.task)
+	if err != nil {
+		return err
+	}
+	if o.print {
+		plan, err := m.AttachCommand(ctx, t, stdio.Env)
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return writeJSON(stdio.Out, attachPlan{Command: plan.CommandLine(), Argv: plan.Argv})
+		}
+		_, err = stdio.Out.Write([]byte(plan.CommandLine() + "\n"))
+		return err
+	}
+	// Checked once the TASK is known, as before: an unknown TASK is
+	// reported first.
+	if o.json {
+		return &usageError{msg: "attach --json needs --print: attach itself opens the window and prints nothing"}
+	}
+	return m.Attach(ctx, t, stdio.Env, stdio.In, stdio.Out, stdio.Err)
 }

@@ -40,7 +40,13 @@ complete -c bgmux -f -a '(bgmux __complete (commandline -opc)[2..-1] (commandlin
 `,
 }
 
-func completionCommand(stdio IO) *ucli.Command {
+// completionOptions are the parsed argument of completion.
+type completionOptions struct {
+	shell string
+}
+
+func completionCommand(stdio IO, runF func(*completionOptions) error) *ucli.Command {
+	o := &completionOptions{}
 	return &ucli.Command{
 		Name:      "completion",
 		Usage:     "print a shell completion script: bash, zsh or fish (task names complete from the current group)",
@@ -49,14 +55,22 @@ func completionCommand(stdio IO) *ucli.Command {
 zsh:   eval "$(bgmux completion zsh)"    (in ~/.zshrc, after compinit)
 fish:  bgmux completion fish | source    (in ~/.config/fish/config.fish)`,
 		Action: func(c *ucli.Context) error {
-			script, ok := completionScripts[c.Args().First()]
-			if c.NArg() != 1 || !ok {
+			if _, ok := completionScripts[c.Args().First()]; c.NArg() != 1 || !ok {
 				return &usageError{msg: "completion takes one shell: bash, zsh or fish"}
 			}
-			fmt.Fprint(stdio.Out, script)
-			return nil
+			o.shell = c.Args().First()
+			if runF != nil {
+				return runF(o)
+			}
+			return runCompletion(stdio, o)
 		},
 	}
+}
+
+// runCompletion prints the shell's script; it needs no Manager.
+func runCompletion(stdio IO, o *completionOptions) error {
+	fmt.Fprint(stdio.Out, completionScripts[o.shell])
+	return nil
 }
 
 // complete prints the candidates for the last of words (the words after

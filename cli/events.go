@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +15,17 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-func eventsCommand(stdio IO) *ucli.Command {
+// eventsOptions are the parsed flags of events.
+type eventsOptions struct {
+	// q is the query; its TaskID is filled from task by the run.
+	q            tasks.EventQuery
+	task         string
+	follow, json bool
+	since        string // the raw --since, read into q.Since
+}
+
+func eventsCommand(stdio IO, runF func(*eventsOptions) error) *ucli.Command {
+	o := &eventsOptions{}
 	return &ucli.Command{
 		Name:  "events",
 		Usage: "what happened to tasks: started, ready, exited, killed, lost, restarting, gave_up, stopped",
@@ -23,50 +34,58 @@ func eventsCommand(stdio IO) *ucli.Command {
 			"per reader and selection; concurrent calls never get the same event). --follow: keep printing\n" +
 			"events as they happen until interrupted (with --json one JSON object per line).",
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "group", Usage: "events of this group"},
-			&ucli.BoolFlag{Name: "all", Usage: "events of every group"},
-			&ucli.StringFlag{Name: "task", Usage: "events of this task only (an id, a name or an id prefix)"},
-			&ucli.BoolFlag{Name: "new", Usage: "only events this reader has not been given yet (moves the reader's cursor)"},
-			&ucli.StringFlag{Name: "reader", Usage: "the reader whose cursor --new uses (default \"default\")"},
-			&ucli.StringFlag{Name: "since", Usage: "only events of the last DUR (e.g. 10m)"},
-			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing events as they happen, until interrupted"},
-			jsonFlag,
+			&ucli.StringFlag{Name: "group", Usage: "events of this group", Destination: &o.q.Group},
+			&ucli.BoolFlag{Name: "all", Usage: "events of every group", Destination: &o.q.All},
+			&ucli.StringFlag{Name: "task", Usage: "events of this task only (an id, a name or an id prefix)", Destination: &o.task},
+			&ucli.BoolFlag{Name: "new", Usage: "only events this reader has not been given yet (moves the reader's cursor)", Destination: &o.q.New},
+			&ucli.StringFlag{Name: "reader", Usage: "the reader whose cursor --new uses (default \"default\")", Destination: &o.q.Reader},
+			&ucli.StringFlag{Name: "since", Usage: "only events of the last DUR (e.g. 10m)", Destination: &o.since},
+			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing events as they happen, until interrupted", Destination: &o.follow},
+			jsonFlagTo(&o.json),
 		},
 		Action: func(c *ucli.Context) error {
-			q, err := parseEvents(c)
-			if err != nil {
+			if err := o.check(c); err != nil {
 				return err
 			}
-			m, err := manager(c)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			if c.IsSet("task") {
-				t, err := m.Get(c.String("task"))
-				if err != nil {
-					return err
-				}
-				q.TaskID = t.ID
-			}
-			asJSON := c.Bool("json")
-			if c.Bool("follow") {
-				return followEvents(c, stdio, m, q, asJSON)
-			}
-			res, err := m.Events(q)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(stdio.Out, eventsDoc{Events: orEmpty(res.Events), Skipped: res.Skipped, Dropped: res.Dropped, LastSeq: res.Last})
-			}
-			eventNotice(stdio.Err, res.Skipped)
-			w := bufio.NewWriter(stdio.Out)
-			for i := range res.Events {
-				writeEventText(w, &res.Events[i], q.All)
-			}
-			return w.Flush()
+			return runEvents(c.Context, stdio, lazyManager(c), o)
 		},
 	}
+}
+
+// runEvents prints the events the options select, or follows them.
+func runEvents(ctx context.Context, stdio IO, getM managerFunc, o *eventsOptions) error {
+	m, err := getM()
+	if err != nil {
+		return err
+	}
+	q := o.q
+	if o.task != "" {
+		t, err := m.Get(o.task)
+		if err != nil {
+			return err
+		}
+		q.TaskID = t.ID
+	}
+	asJSON := o.json
+	if o.follow {
+		return followEvents(ctx, stdio, m, q, asJSON)
+	}
+	res, err := m.Events(q)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(stdio.Out, eventsDoc{Events: orEmpty(res.Events), Skipped: res.Skipped, Dropped: res.Dropped, LastSeq: res.Last})
+	}
+	eventNotice(stdio.Err, res.Skipped)
+	w := bufio.NewWriter(stdio.Out)
+	for i := range res.Events {
+		writeEventText(w, &res.Events[i], q.All)
+	}
+	return w.Flush()
 }
 
 // eventsDoc is events --json.
@@ -84,46 +103,46 @@ func orEmpty(v []eventlog.Event) []eventlog.Event {
 	return v
 }
 
-// parseEvents checks events' flags before anything is read.
-func parseEvents(c *ucli.Context) (tasks.EventQuery, error) {
-	q := tasks.EventQuery{Group: c.String("group"), All: c.Bool("all"), New: c.Bool("new")}
+// check checks events' flags before anything is read.
+func (o *eventsOptions) check(c *ucli.Context) error {
+	q := &o.q
 	if c.NArg() > 0 {
-		return q, &usageError{msg: "events takes no TASK argument; use --task TASK"}
+		return &usageError{msg: "events takes no TASK argument; use --task TASK"}
 	}
 	if c.IsSet("task") && (c.IsSet("group") || q.All) {
-		return q, &usageError{msg: "--task selects one task; leave out --group and --all"}
+		return &usageError{msg: "--task selects one task; leave out --group and --all"}
 	}
-	if c.IsSet("task") && c.String("task") == "" {
-		return q, &usageError{msg: "--task needs a task (an id, a name or an id prefix)"}
+	if c.IsSet("task") && o.task == "" {
+		return &usageError{msg: "--task needs a task (an id, a name or an id prefix)"}
 	}
 	if c.IsSet("group") && q.All {
-		return q, &usageError{msg: "--group and --all do not go together; give one"}
+		return &usageError{msg: "--group and --all do not go together; give one"}
 	}
 	if c.IsSet("group") && q.Group == "" {
-		return q, &usageError{msg: "--group needs a group name"}
+		return &usageError{msg: "--group needs a group name"}
 	}
 	if c.IsSet("reader") {
 		if !q.New {
-			return q, &usageError{msg: "--reader goes with --new"}
+			return &usageError{msg: "--reader goes with --new"}
 		}
-		if q.Reader = c.String("reader"); q.Reader == "" {
-			return q, &usageError{msg: "--reader needs a name"}
+		if q.Reader == "" {
+			return &usageError{msg: "--reader needs a name"}
 		}
 	}
-	var since timeFlag
-	if err := since.parse(c, "since"); err != nil {
-		return q, err
+	since, err := parseTime(c.IsSet("since"), o.since)
+	if err != nil {
+		return err
 	}
 	if since.set && since.d <= 0 {
-		return q, &usageError{msg: "--since needs a duration above 0, such as 30s or 5m"}
+		return &usageError{msg: "--since needs a duration above 0, such as 30s or 5m"}
 	}
 	q.Since = since.d
-	return q, nil
+	return nil
 }
 
 // followEvents is events --follow: until SIGINT or SIGTERM (exit 0).
-func followEvents(c *ucli.Context, stdio IO, m *tasks.Manager, q tasks.EventQuery, asJSON bool) error {
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+func followEvents(parent context.Context, stdio IO, m *tasks.Manager, q tasks.EventQuery, asJSON bool) error {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := bufio.NewWriter(stdio.Out)
 	err := m.FollowEvents(ctx, q, func(e eventlog.Event) error {

@@ -3,8 +3,6 @@ package cli
 import (
 	"time"
 
-	ucli "github.com/urfave/cli/v2"
-
 	"github.com/bgmux/bgmux/tasks"
 )
 
@@ -15,14 +13,15 @@ type timeFlag struct {
 	set bool
 }
 
-func (f *timeFlag) parse(c *ucli.Context, name string) error {
-	if !c.IsSet(name) {
-		return nil
+// parseTime parses a duration flag's value v; set says the flag was
+// given (when not, the timeFlag is zero).
+func parseTime(set bool, v string) (timeFlag, error) {
+	if !set {
+		return timeFlag{}, nil
 	}
-	d, err := tasks.ParseDuration(c.String(name))
+	d, err := tasks.ParseDuration(v)
 	if err != nil {
-		return err
+		return timeFlag{}, err
 	}
-	f.d, f.set = d, true
-	return nil
+	return timeFlag{d: d, set: true}, nil
 }

@@ -14,10 +14,16 @@ import (
 // logsOptions are the parsed flags of logs.
 type logsOptions struct {
 	tasks.LogOptions
+	task         string
 	follow, json bool
+	// since and sinceOffset are the raw --since and --since-offset,
+	// read into LogOptions when given.
+	since       string
+	sinceOffset int64
 }
 
-func logsCommand(stdio IO) *ucli.Command {
+func logsCommand(stdio IO, runF func(*logsOptions) error) *ucli.Command {
+	o := &logsOptions{}
 	return &ucli.Command{
 		Name:  "logs",
 		Usage: "print a task's output from its log file, cleaned of terminal escapes",
@@ -27,73 +33,79 @@ func logsCommand(stdio IO) *ucli.Command {
 			"--follow --json: one JSON object per line ({\"line\",\"offset\"}; {\"skipped\",\"dropped\"} when rotation lost output), then {\"end\":true,\"exit_status\",\"end_offset\",\"task\"}.",
 		ArgsUsage: "TASK",
 		Flags: []ucli.Flag{
-			&ucli.IntFlag{Name: "tail", Usage: "only the last N lines"},
-			&ucli.IntFlag{Name: "head", Usage: "only the first N lines (with --new: the cursor moves past those only)"},
-			&ucli.StringFlag{Name: "grep", Usage: "only lines matching this regular expression (Go syntax); nothing is consumed or deleted"},
-			&ucli.IntFlag{Name: "context", Aliases: []string{"C"}, Usage: "with --grep: N lines of context around each match"},
-			&ucli.BoolFlag{Name: "new", Usage: "only output this reader has not read yet (moves the reader's cursor)"},
-			&ucli.StringFlag{Name: "reader", Usage: "the reader whose cursor --new uses (default \"default\")"},
-			&ucli.Int64Flag{Name: "since-offset", Usage: "read from this logical byte offset (the end_offset of an earlier --json read)"},
-			&ucli.StringFlag{Name: "since", Usage: "only output written in the last DUR (e.g. 1m)"},
-			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until the task's current run ends, then one exit line; the exit status is the task's, as with wait"},
-			&ucli.BoolFlag{Name: "raw", Usage: "the bytes as the task wrote them (terminal line endings and escapes kept)"},
-			jsonFlag,
+			&ucli.IntFlag{Name: "tail", Usage: "only the last N lines", Destination: &o.Tail},
+			&ucli.IntFlag{Name: "head", Usage: "only the first N lines (with --new: the cursor moves past those only)", Destination: &o.Head},
+			&ucli.StringFlag{Name: "grep", Usage: "only lines matching this regular expression (Go syntax); nothing is consumed or deleted", Destination: &o.Grep},
+			&ucli.IntFlag{Name: "context", Aliases: []string{"C"}, Usage: "with --grep: N lines of context around each match", Destination: &o.Context},
+			&ucli.BoolFlag{Name: "new", Usage: "only output this reader has not read yet (moves the reader's cursor)", Destination: &o.New},
+			&ucli.StringFlag{Name: "reader", Usage: "the reader whose cursor --new uses (default \"default\")", Destination: &o.Reader},
+			&ucli.Int64Flag{Name: "since-offset", Usage: "read from this logical byte offset (the end_offset of an earlier --json read)", Destination: &o.sinceOffset},
+			&ucli.StringFlag{Name: "since", Usage: "only output written in the last DUR (e.g. 1m)", Destination: &o.since},
+			&ucli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new output until the task's current run ends, then one exit line; the exit status is the task's, as with wait", Destination: &o.follow},
+			&ucli.BoolFlag{Name: "raw", Usage: "the bytes as the task wrote them (terminal line endings and escapes kept)", Destination: &o.Raw},
+			jsonFlagTo(&o.json),
 		},
 		Action: func(c *ucli.Context) error {
-			opts, err := parseLogs(c)
-			if err != nil {
+			if err := o.check(c); err != nil {
 				return err
 			}
-			m, t, err := oneTask(c)
-			if err != nil {
+			var err error
+			if o.task, err = oneTaskArg(c); err != nil {
 				return err
 			}
-			if opts.follow {
-				if l := t.LogLoss; l != nil && !opts.json {
-					fmt.Fprintf(stdio.Err, "bgmux: warning: %s\n", logLossText(l))
-				}
-				return followLogs(c.Context, stdio, m, t, opts)
+			if runF != nil {
+				return runF(o)
 			}
-			res, err := m.Logs(t, opts.LogOptions)
-			if err != nil {
-				return err
-			}
-			if opts.json {
-				return writeJSON(stdio.Out, res)
-			}
-			logNotices(stdio.Err, t, res)
-			return writeLogText(stdio.Out, res, opts.Raw)
+			return runLogs(c.Context, stdio, lazyManager(c), o)
 		},
 	}
 }
 
-// parseLogs reads logs' flags; the tasks package checks how they combine.
-func parseLogs(c *ucli.Context) (*logsOptions, error) {
-	o := &logsOptions{follow: c.Bool("follow"), json: c.Bool("json")}
-	o.Head, o.Tail, o.Context = c.Int("head"), c.Int("tail"), c.Int("context")
-	o.Raw, o.Grep, o.New = c.Bool("raw"), c.String("grep"), c.Bool("new")
+// check completes logs' options from the flags given; the tasks package
+// checks how they combine.
+func (o *logsOptions) check(c *ucli.Context) error {
 	if c.IsSet("grep") && o.Grep == "" {
-		return nil, &usageError{msg: "--grep needs a regular expression"}
+		return &usageError{msg: "--grep needs a regular expression"}
 	}
-	if c.IsSet("reader") {
-		o.Reader = c.String("reader")
-		if o.Reader == "" {
-			return nil, &usageError{msg: "--reader needs a name"}
-		}
+	if c.IsSet("reader") && o.Reader == "" {
+		return &usageError{msg: "--reader needs a name"}
 	}
 	if c.IsSet("since-offset") {
-		v := c.Int64("since-offset")
+		v := o.sinceOffset
 		o.SinceOffset = &v
 	}
-	var since timeFlag
-	if err := since.parse(c, "since"); err != nil {
-		return nil, err
+	since, err := parseTime(c.IsSet("since"), o.since)
+	if err != nil {
+		return err
 	}
 	if since.set && since.d <= 0 {
-		return nil, &usageError{msg: "--since needs a duration above 0, such as 30s or 5m"}
+		return &usageError{msg: "--since needs a duration above 0, such as 30s or 5m"}
 	}
 	o.Since = since.d
-	return o, nil
+	return nil
+}
+
+// runLogs prints the task's log, or follows it.
+func runLogs(ctx context.Context, stdio IO, getM managerFunc, opts *logsOptions) error {
+	m, t, err := getTask(getM, opts.task)
+	if err != nil {
+		return err
+	}
+	if opts.follow {
+		if l := t.LogLoss; l != nil && !opts.json {
+			fmt.Fprintf(stdio.Err, "bgmux: warning: %s\n", logLossText(l))
+		}
+		return followLogs(ctx, stdio, m, t, opts)
+	}
+	res, err := m.Logs(t, opts.LogOptions)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return writeJSON(stdio.Out, res)
+	}
+	logNotices(stdio.Err, t, res)
+	return writeLogText(stdio.Out, res, opts.Raw)
 }
 
 // logNotices tells, on stderr, what the text output alone would hide:
@@ -224,17 +236,4 @@ func followLogs(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, 
 		return exitStatus(st)
 	}
 	return nil
-}
-
-// oneTask builds the manager and resolves the command's single TASK.
-func oneTask(c *ucli.Context) (*tasks.Manager, *tasks.Task, error) {
-	if c.NArg() != 1 {
-		return nil, nil, &usageError{msg: c.Command.Name + " takes exactly one TASK (an id, a name or an id prefix)"}
-	}
-	m, err := manager(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := m.Get(c.Args().First())
-	return m, t, err
 }

@@ -27,7 +27,13 @@ const MCPBinary = "bgmux-mcp"
 // it; in the plain bgmux binary it is nil and `bgmux mcp` execs bgmux-mcp.
 var ServeMCP func(ctx context.Context, m *tasks.Manager, in io.Reader, out io.Writer, version string, log io.Writer) error
 
-func mcpCommand(stdio IO) *ucli.Command {
+// mcpOptions are the parsed flags of mcp.
+type mcpOptions struct {
+	config string // the global --config, passed on to bgmux-mcp
+}
+
+func mcpCommand(stdio IO, runF func(*mcpOptions) error) *ucli.Command {
+	o := &mcpOptions{}
 	return &ucli.Command{
 		Name:  "mcp",
 		Usage: "serve bgmux's tasks as MCP tools on stdin/stdout (for OpenCode, Claude Code and other MCP clients)",
@@ -39,31 +45,40 @@ func mcpCommand(stdio IO) *ucli.Command {
 			if c.NArg() > 0 {
 				return &usageError{msg: "mcp takes no arguments; an MCP client starts it as: bgmux mcp"}
 			}
-			if ServeMCP == nil {
-				return execMCP(c)
+			o.config = c.String("config")
+			if runF != nil {
+				return runF(o)
 			}
-			m, err := manager(c)
-			if err != nil {
-				return err
-			}
-			// Supervisors run the small bgmux binary when it sits next to
-			// this one: they then cost half the memory.
-			if p := siblingBinary("bgmux"); p != "" {
-				m.Exe = p
-			}
-			if f, ok := stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-				fmt.Fprintln(stdio.Err, "bgmux mcp: serving MCP on stdin/stdout; an MCP client is meant to start this (see the README). Ctrl-D ends it.")
-			}
-			ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return ServeMCP(ctx, m, stdio.In, stdio.Out, Version, stdio.Err)
+			return runMCP(c.Context, stdio, lazyManager(c), o)
 		},
 	}
 }
 
+// runMCP serves MCP in this process (bgmux-mcp), or execs bgmux-mcp.
+func runMCP(parent context.Context, stdio IO, getM managerFunc, o *mcpOptions) error {
+	if ServeMCP == nil {
+		return execMCP(o.config)
+	}
+	m, err := getM()
+	if err != nil {
+		return err
+	}
+	// Supervisors run the small bgmux binary when it sits next to
+	// this one: they then cost half the memory.
+	if p := siblingBinary("bgmux"); p != "" {
+		m.Exe = p
+	}
+	if f, ok := stdio.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintln(stdio.Err, "bgmux mcp: serving MCP on stdin/stdout; an MCP client is meant to start this (see the README). Ctrl-D ends it.")
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return ServeMCP(ctx, m, stdio.In, stdio.Out, Version, stdio.Err)
+}
+
 // execMCP replaces this process with bgmux-mcp, keeping the arguments, the
 // environment and stdin/stdout, so the MCP client talks to it directly.
-func execMCP(c *ucli.Context) error {
+func execMCP(config string) error {
 	path := siblingBinary(MCPBinary)
 	if path == "" {
 		p, err := exec.LookPath(MCPBinary)
@@ -73,7 +88,7 @@ func execMCP(c *ucli.Context) error {
 		path = p
 	}
 	args := []string{path}
-	if cfg := c.String("config"); cfg != "" {
+	if cfg := config; cfg != "" {
 		args = append(args, "--config", cfg)
 	}
 	args = append(args, "mcp")

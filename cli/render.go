@@ -16,6 +16,8 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
+// jsonFlag is the --json flag most commands have; jsonFlagTo binds a
+// copy of it to a command's options.
 var jsonFlag = &ucli.BoolFlag{Name: "json", Usage: "print one JSON document instead of text"}
 
 // writeJSON prints v as one JSON document. Invalid UTF-8 in strings is

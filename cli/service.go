@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +11,14 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-func serviceCommand(stdio IO) *ucli.Command {
+// serviceOptions are the parsed flags of service install.
+type serviceOptions struct {
+	print  bool
+	config string // the global --config, for the unit's environment
+}
+
+func serviceCommand(stdio IO, runF func(*serviceOptions) error) *ucli.Command {
+	o := &serviceOptions{}
 	return &ucli.Command{
 		Name:  "service",
 		Usage: "boot integration: run bgmux restore at login or boot",
@@ -18,7 +26,7 @@ func serviceCommand(stdio IO) *ucli.Command {
 			Name:  "install",
 			Usage: "write the systemd user unit " + tasks.ServiceUnitName + " that runs bgmux restore",
 			Flags: []ucli.Flag{
-				&ucli.BoolFlag{Name: "print", Usage: "print the unit instead of writing it"},
+				&ucli.BoolFlag{Name: "print", Usage: "print the unit instead of writing it", Destination: &o.print},
 			},
 			OnUsageError: func(c *ucli.Context, err error, _ bool) error {
 				return &usageError{msg: usageMessage(c, err)}
@@ -27,45 +35,54 @@ func serviceCommand(stdio IO) *ucli.Command {
 				if c.NArg() > 0 {
 					return &usageError{msg: "service install takes no arguments; see bgmux service install --help"}
 				}
-				m, err := manager(c)
-				if err != nil {
-					return err
+				o.config = c.String("config")
+				if runF != nil {
+					return runF(o)
 				}
-				exe, err := m.StableBinary()
-				if err != nil {
-					return err
-				}
-				unit, err := tasks.ServiceUnit(exe, serviceEnv(c, m))
-				if err != nil {
-					return err
-				}
-				if c.Bool("print") {
-					fmt.Fprint(stdio.Out, unit)
-					return nil
-				}
-				path, err := tasks.ServiceUnitPath()
-				if err != nil {
-					return err
-				}
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-				}
-				if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
-					return fmt.Errorf("write %s: %w", path, err)
-				}
-				fmt.Fprintf(stdio.Out, "wrote %s\n", path)
-				fmt.Fprintf(stdio.Out, "enable it (runs bgmux restore at every login):\n  systemctl --user daemon-reload && systemctl --user enable --now %s\n", tasks.ServiceUnitName)
-				fmt.Fprintf(stdio.Out, "to restore at boot without a login, let your user manager run without a session:\n  loginctl enable-linger $USER\n")
-				return nil
+				return runServiceInstall(c.Context, stdio, lazyManager(c), o)
 			},
 		}},
 	}
 }
 
+// runServiceInstall writes (or prints) the systemd user unit.
+func runServiceInstall(_ context.Context, stdio IO, getM managerFunc, o *serviceOptions) error {
+	m, err := getM()
+	if err != nil {
+		return err
+	}
+	exe, err := m.StableBinary()
+	if err != nil {
+		return err
+	}
+	unit, err := tasks.ServiceUnit(exe, serviceEnv(o.config, m))
+	if err != nil {
+		return err
+	}
+	if o.print {
+		fmt.Fprint(stdio.Out, unit)
+		return nil
+	}
+	path, err := tasks.ServiceUnitPath()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(stdio.Out, "wrote %s\n", path)
+	fmt.Fprintf(stdio.Out, "enable it (runs bgmux restore at every login):\n  systemctl --user daemon-reload && systemctl --user enable --now %s\n", tasks.ServiceUnitName)
+	fmt.Fprintf(stdio.Out, "to restore at boot without a login, let your user manager run without a session:\n  loginctl enable-linger $USER\n")
+	return nil
+}
+
 // serviceEnv is the environment the unit gives bgmux restore: the state
 // dir, socket and config this bgmux uses when set explicitly, and PATH so
 // tmux is found as it is here.
-func serviceEnv(c *ucli.Context, m *tasks.Manager) []tasks.EnvVar {
+func serviceEnv(config string, m *tasks.Manager) []tasks.EnvVar {
 	var env []tasks.EnvVar
 	if os.Getenv("BGMUX_STATE_DIR") != "" {
 		env = append(env, tasks.EnvVar{Name: "BGMUX_STATE_DIR", Value: m.Store.Dir})
@@ -73,7 +90,7 @@ func serviceEnv(c *ucli.Context, m *tasks.Manager) []tasks.EnvVar {
 	if s := os.Getenv("BGMUX_SOCKET"); s != "" {
 		env = append(env, tasks.EnvVar{Name: "BGMUX_SOCKET", Value: s})
 	}
-	cfg := c.String("config")
+	cfg := config
 	if cfg == "" {
 		cfg = os.Getenv("BGMUX_CONFIG")
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -10,52 +11,82 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-func stopCommand(stdio IO) *ucli.Command {
+// stopOptions are the parsed flags and TASKs of stop and kill.
+type stopOptions struct {
+	tasks     []string
+	signal    string
+	grace     time.Duration // -1: the configured stop_grace
+	json      bool
+	graceFlag string // the raw --grace
+}
+
+func stopCommand(stdio IO, runF func(*stopOptions) error) *ucli.Command {
+	o := &stopOptions{}
 	return &ucli.Command{
 		Name:      "stop",
 		Usage:     "signal each task's whole process group; SIGKILL after the grace period (several TASKs: stopped together)",
 		ArgsUsage: "TASK...",
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "signal", Value: "TERM", Usage: "first signal to send (name or number)"},
-			&ucli.StringFlag{Name: "grace", Usage: "wait this long before SIGKILL (default 5s, config stop_grace)"},
-			jsonFlag,
+			&ucli.StringFlag{Name: "signal", Value: "TERM", Usage: "first signal to send (name or number)", Destination: &o.signal},
+			&ucli.StringFlag{Name: "grace", Usage: "wait this long before SIGKILL (default 5s, config stop_grace)", Destination: &o.graceFlag},
+			jsonFlagTo(&o.json),
 		},
-		Action: func(c *ucli.Context) error { return runStop(c, stdio, c.String("signal")) },
+		Action: func(c *ucli.Context) error { return o.run(c, stdio, runF) },
 	}
 }
 
-func killCommand(stdio IO) *ucli.Command {
+func killCommand(stdio IO, runF func(*stopOptions) error) *ucli.Command {
+	o := &stopOptions{signal: "KILL"}
 	return &ucli.Command{
 		Name:      "kill",
 		Usage:     "stop --signal KILL",
 		ArgsUsage: "TASK...",
-		Flags:     []ucli.Flag{jsonFlag},
-		Action:    func(c *ucli.Context) error { return runStop(c, stdio, "KILL") },
+		Flags:     []ucli.Flag{jsonFlagTo(&o.json)},
+		Action:    func(c *ucli.Context) error { return o.run(c, stdio, runF) },
 	}
 }
 
-func runStop(c *ucli.Context, stdio IO, signal string) error {
-	if _, _, err := tasks.ParseSignal(signal); err != nil {
+// run is the Action of stop and kill: it checks the options, then runs
+// runF or runStop.
+func (o *stopOptions) run(c *ucli.Context, stdio IO, runF func(*stopOptions) error) error {
+	if err := o.check(c); err != nil {
 		return err
 	}
-	grace := time.Duration(-1)
+	if runF != nil {
+		return runF(o)
+	}
+	return runStop(c.Context, stdio, lazyManager(c), o)
+}
+
+// check completes the options from the flags and TASKs given.
+func (o *stopOptions) check(c *ucli.Context) error {
+	if _, _, err := tasks.ParseSignal(o.signal); err != nil {
+		return err
+	}
+	o.grace = time.Duration(-1)
 	if c.IsSet("grace") {
-		d, err := tasks.ParseDuration(c.String("grace"))
+		d, err := tasks.ParseDuration(o.graceFlag)
 		if err != nil {
 			return err
 		}
-		grace = d
+		o.grace = d
 	}
 	if c.NArg() == 0 {
 		return &usageError{msg: c.Command.Name + " needs at least one TASK (an id, a name or an id prefix)"}
 	}
-	m, err := manager(c)
+	o.tasks = c.Args().Slice()
+	return nil
+}
+
+// runStop stops the tasks together and prints how each ended.
+func runStop(ctx context.Context, stdio IO, getM managerFunc, o *stopOptions) error {
+	m, err := getM()
 	if err != nil {
 		return err
 	}
 	// Every TASK is resolved before any is signalled: a bad one stops
 	// nothing.
-	ts, err := resolveAll(m, c.Args().Slice())
+	ts, err := resolveAll(m, o.tasks)
 	if err != nil {
 		return err
 	}
@@ -74,7 +105,7 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 			defer wg.Done()
 			res[i].wasLive = !t.State.Finished()
 			res[i].pending = t.NextRestartAt != nil
-			res[i].t, res[i].err = m.Stop(c.Context, t, tasks.StopOptions{Signal: signal, Grace: grace})
+			res[i].t, res[i].err = m.Stop(ctx, t, tasks.StopOptions{Signal: o.signal, Grace: o.grace})
 		}()
 	}
 	wg.Wait()
@@ -88,7 +119,7 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 			continue
 		}
 		done = append(done, r.t)
-		if c.Bool("json") {
+		if o.json {
 			continue
 		}
 		switch {
@@ -103,7 +134,7 @@ func runStop(c *ucli.Context, stdio IO, signal string) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	if c.Bool("json") {
+	if o.json {
 		// One TASK: its task object; several: an array of them.
 		if len(ts) == 1 {
 			return writeJSON(stdio.Out, done[0])

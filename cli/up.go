@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
@@ -8,30 +9,38 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-func upCommand(stdio IO) *ucli.Command {
+// upOptions are the parsed flags and NAMEs of up and down.
+type upOptions struct {
+	up bool // up, not down
+	// opts is the tasks' selection and down's grace; OnTask is set by
+	// the run.
+	opts      tasks.UpOptions
+	json      bool
+	graceFlag string // down's raw --grace
+}
+
+func upCommand(stdio IO, runF func(*upOptions) error) *ucli.Command {
+	o := &upOptions{up: true}
 	return &ucli.Command{
 		Name:      "up",
 		Usage:     "start the tasks declared in the config file that are not running, dependencies first",
 		ArgsUsage: "[NAME...]   (default: every declared task; named ones bring their dependencies)",
-		Flags:     []ucli.Flag{jsonFlag},
-		Action: func(c *ucli.Context) error {
-			return runUpDown(c, stdio, true)
-		},
+		Flags:     []ucli.Flag{jsonFlagTo(&o.json)},
+		Action:    func(c *ucli.Context) error { return o.run(c, stdio, runF) },
 	}
 }
 
-func downCommand(stdio IO) *ucli.Command {
+func downCommand(stdio IO, runF func(*upOptions) error) *ucli.Command {
+	o := &upOptions{}
 	return &ucli.Command{
 		Name:      "down",
 		Usage:     "stop the declared tasks, dependents first",
 		ArgsUsage: "[NAME...]   (default: every declared task)",
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "grace", Usage: "wait this long before SIGKILL (default 5s, config stop_grace)"},
-			jsonFlag,
+			&ucli.StringFlag{Name: "grace", Usage: "wait this long before SIGKILL (default 5s, config stop_grace)", Destination: &o.graceFlag},
+			jsonFlagTo(&o.json),
 		},
-		Action: func(c *ucli.Context) error {
-			return runUpDown(c, stdio, false)
-		},
+		Action: func(c *ucli.Context) error { return o.run(c, stdio, runF) },
 	}
 }
 
@@ -55,17 +64,28 @@ func upText(r tasks.UpResult) string {
 	return fmt.Sprintf("not running %s", r.Name)
 }
 
-func runUpDown(c *ucli.Context, stdio IO, up bool) error {
-	asJSON := c.Bool("json")
-	opts := tasks.UpOptions{Names: c.Args().Slice(), Stop: tasks.StopOptions{Grace: -1}}
-	if !up && c.IsSet("grace") {
-		d, err := tasks.ParseDuration(c.String("grace"))
+// run is the Action of up and down: it checks the options, then runs
+// runF or runUpDown.
+func (o *upOptions) run(c *ucli.Context, stdio IO, runF func(*upOptions) error) error {
+	o.opts = tasks.UpOptions{Names: c.Args().Slice(), Stop: tasks.StopOptions{Grace: -1}}
+	if !o.up && c.IsSet("grace") {
+		d, err := tasks.ParseDuration(o.graceFlag)
 		if err != nil {
 			return err
 		}
-		opts.Stop.Grace = d
+		o.opts.Stop.Grace = d
 	}
-	m, err := manager(c)
+	if runF != nil {
+		return runF(o)
+	}
+	return runUpDown(c.Context, stdio, lazyManager(c), o)
+}
+
+// runUpDown starts (up) or stops (down) the declared tasks, printing
+// each as it is done.
+func runUpDown(ctx context.Context, stdio IO, getM managerFunc, o *upOptions) error {
+	asJSON, up, opts := o.json, o.up, o.opts
+	m, err := getM()
 	if err != nil {
 		return err
 	}
@@ -74,9 +94,9 @@ func runUpDown(c *ucli.Context, stdio IO, up bool) error {
 	}
 	var res []tasks.UpResult
 	if up {
-		res, err = m.Up(c.Context, opts)
+		res, err = m.Up(ctx, opts)
 	} else {
-		res, err = m.Down(c.Context, opts)
+		res, err = m.Down(ctx, opts)
 	}
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 
@@ -9,21 +10,35 @@ import (
 	"github.com/bgmux/bgmux/tasks"
 )
 
-func versionCommand(stdio IO) *ucli.Command {
+// versionOptions are the parsed flags of version.
+type versionOptions struct {
+	json bool
+}
+
+func versionCommand(stdio IO, runF func(*versionOptions) error) *ucli.Command {
+	o := &versionOptions{}
 	return &ucli.Command{
 		Name:  "version",
 		Usage: "print bgmux's version (and tmux's)",
-		Flags: []ucli.Flag{jsonFlag},
+		Flags: []ucli.Flag{jsonFlagTo(&o.json)},
 		Action: func(c *ucli.Context) error {
-			tv := tasks.TmuxVersion(c.Context)
-			if c.Bool("json") {
-				return writeJSON(stdio.Out, map[string]any{"version": Version, "go": runtime.Version(), "tmux": tv})
+			if runF != nil {
+				return runF(o)
 			}
-			if tv == "" {
-				tv = "not found"
-			}
-			fmt.Fprintf(stdio.Out, "bgmux %s (%s, tmux %s)\n", Version, runtime.Version(), tv)
-			return nil
+			return runVersion(c.Context, stdio, o)
 		},
 	}
+}
+
+// runVersion prints bgmux's version and tmux's; it needs no Manager.
+func runVersion(ctx context.Context, stdio IO, o *versionOptions) error {
+	tv := tasks.TmuxVersion(ctx)
+	if o.json {
+		return writeJSON(stdio.Out, map[string]any{"version": Version, "go": runtime.Version(), "tmux": tv})
+	}
+	if tv == "" {
+		tv = "not found"
+	}
+	fmt.Fprintf(stdio.Out, "bgmux %s (%s, tmux %s)\n", Version, runtime.Version(), tv)
+	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -23,7 +24,22 @@ const (
 // shows when nothing matched.
 const startTailLines = 20
 
-func waitCommand(stdio IO) *ucli.Command {
+// waitOptions are the parsed flags and TASKs of wait.
+type waitOptions struct {
+	anyOf, json bool
+	// tasks is the TASK, or with --any the TASKs.
+	tasks []string
+	// The raw flags: --for, --timeout, --new, --reader, --since-offset.
+	pattern, timeout string
+	isNew            bool
+	reader           string
+	sinceOffset      int64
+	// spec is the wait they ask for.
+	spec *waitSpec
+}
+
+func waitCommand(stdio IO, runF func(*waitOptions) error) *ucli.Command {
+	o := &waitOptions{}
 	return &ucli.Command{
 		Name:  "wait",
 		Usage: "wait until the task's current run ends (exit status: the task's), or with --for until an output line matches",
@@ -39,44 +55,74 @@ func waitCommand(stdio IO) *ucli.Command {
 			"task's status, and prints (or with --json returns as \"task\") the task that ended.",
 		ArgsUsage: "TASK | --any TASK...",
 		Flags: []ucli.Flag{
-			&ucli.BoolFlag{Name: "any", Usage: "wait until the first of several TASKs ends; print which (its status is wait's)"},
-			&ucli.StringFlag{Name: "for", Usage: "wait for an output line matching this regular expression (RE2 syntax)"},
-			&ucli.StringFlag{Name: "timeout", Usage: "give up after this long (e.g. 30s, 2m): exit status 124"},
-			&ucli.BoolFlag{Name: "new", Usage: "with --for: only output the reader of logs --new has not read yet (the cursor stays)"},
-			&ucli.StringFlag{Name: "reader", Usage: "with --new: the reader whose cursor it starts from (default \"default\")"},
-			&ucli.Int64Flag{Name: "since-offset", Usage: "with --for: only output from this log offset on (from logs --json or wait --json)"},
-			jsonFlag,
+			&ucli.BoolFlag{Name: "any", Usage: "wait until the first of several TASKs ends; print which (its status is wait's)", Destination: &o.anyOf},
+			&ucli.StringFlag{Name: "for", Usage: "wait for an output line matching this regular expression (RE2 syntax)", Destination: &o.pattern},
+			&ucli.StringFlag{Name: "timeout", Usage: "give up after this long (e.g. 30s, 2m): exit status 124", Destination: &o.timeout},
+			&ucli.BoolFlag{Name: "new", Usage: "with --for: only output the reader of logs --new has not read yet (the cursor stays)", Destination: &o.isNew},
+			&ucli.StringFlag{Name: "reader", Usage: "with --new: the reader whose cursor it starts from (default \"default\")", Destination: &o.reader},
+			&ucli.Int64Flag{Name: "since-offset", Usage: "with --for: only output from this log offset on (from logs --json or wait --json)", Destination: &o.sinceOffset},
+			jsonFlagTo(&o.json),
 		},
 		Action: func(c *ucli.Context) error {
-			spec, err := parseWait(c, "for")
-			if err != nil {
+			if err := o.check(c); err != nil {
 				return err
 			}
-			if err := spec.parseFrom(c); err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			if c.Bool("any") {
-				if spec.fromSet {
-					return &usageError{msg: "--new and --since-offset do not go with --any"}
-				}
-				return spec.waitAny(c, stdio)
-			}
-			m, t, err := oneTask(c)
-			if err != nil {
-				return err
-			}
-			if spec.newReader != "" {
-				if spec.from, err = m.ReaderOffset(t, spec.newReader); err != nil {
-					return err
-				}
-			}
-			res, err := spec.wait(c, stdio, m, t, 0)
-			if err != nil {
-				return err
-			}
-			return spec.report(stdio, res, false)
+			return runWait(c.Context, stdio, lazyManager(c), o)
 		},
 	}
+}
+
+// check completes wait's options from the flags and arguments given.
+func (o *waitOptions) check(c *ucli.Context) error {
+	spec, err := parseWait(c, "for", o.pattern, o.timeout, o.json)
+	if err != nil {
+		return err
+	}
+	if err := spec.parseFrom(c, o); err != nil {
+		return err
+	}
+	o.spec = spec
+	if o.anyOf {
+		if spec.fromSet {
+			return &usageError{msg: "--new and --since-offset do not go with --any"}
+		}
+		if spec.re != nil {
+			return &usageError{msg: "--any waits for a task to end; it does not go with --for"}
+		}
+		if c.NArg() == 0 {
+			return &usageError{msg: "wait --any needs one or more TASKs (ids, names or id prefixes)"}
+		}
+		o.tasks = c.Args().Slice()
+		return nil
+	}
+	ref, err := oneTaskArg(c)
+	o.tasks = []string{ref}
+	return err
+}
+
+// runWait waits for the task (or with --any the first of the tasks).
+func runWait(ctx context.Context, stdio IO, getM managerFunc, o *waitOptions) error {
+	spec := o.spec
+	if o.anyOf {
+		return spec.waitAny(ctx, stdio, getM, o.tasks)
+	}
+	m, t, err := getTask(getM, o.tasks[0])
+	if err != nil {
+		return err
+	}
+	if spec.newReader != "" {
+		if spec.from, err = m.ReaderOffset(t, spec.newReader); err != nil {
+			return err
+		}
+	}
+	res, err := spec.wait(ctx, stdio, m, t, 0)
+	if err != nil {
+		return err
+	}
+	return spec.report(stdio, res, false)
 }
 
 // waitSpec is a parsed --for/--wait-for and --timeout.
@@ -95,8 +141,8 @@ type waitSpec struct {
 
 // parseFrom reads wait's --new, --reader and --since-offset, which need
 // --for and exclude each other.
-func (s *waitSpec) parseFrom(c *ucli.Context) error {
-	isNew, since := c.Bool("new"), c.IsSet("since-offset")
+func (s *waitSpec) parseFrom(c *ucli.Context, o *waitOptions) error {
+	isNew, since := o.isNew, c.IsSet("since-offset")
 	if c.IsSet("reader") && !isNew {
 		return &usageError{msg: "--reader goes with --new"}
 	}
@@ -110,7 +156,7 @@ func (s *waitSpec) parseFrom(c *ucli.Context) error {
 	case s.re == nil:
 		return &usageError{msg: "--new and --since-offset go with --for REGEX: they choose which output it looks at"}
 	case since:
-		s.from = c.Int64("since-offset")
+		s.from = o.sinceOffset
 		if s.from < 0 {
 			return &usageError{msg: "--since-offset must be 0 or more (a log offset from logs --json or wait --json)"}
 		}
@@ -118,7 +164,7 @@ func (s *waitSpec) parseFrom(c *ucli.Context) error {
 	}
 	s.newReader = tasks.DefaultReader
 	if c.IsSet("reader") {
-		s.newReader = c.String("reader")
+		s.newReader = o.reader
 		if err := tasks.ValidateReader(s.newReader); err != nil {
 			return err
 		}
@@ -126,12 +172,12 @@ func (s *waitSpec) parseFrom(c *ucli.Context) error {
 	return nil
 }
 
-// parseWait validates the regex flag forFlag and --timeout, before
-// anything else happens.
-func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
-	s := &waitSpec{asJSON: c.Bool("json")}
+// parseWait validates the regex flag forFlag (its value pattern) and
+// --timeout (its value timeout), before anything else happens.
+func parseWait(c *ucli.Context, forFlag, pattern, timeout string, asJSON bool) (*waitSpec, error) {
+	s := &waitSpec{asJSON: asJSON}
 	if c.IsSet(forFlag) {
-		s.pattern = c.String(forFlag)
+		s.pattern = pattern
 		if s.pattern == "" {
 			return nil, &usageError{msg: "--" + forFlag + " is empty; give it a regular expression"}
 		}
@@ -142,7 +188,7 @@ func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
 		s.re = re
 	}
 	if c.IsSet("timeout") {
-		d, err := tasks.ParseDuration(c.String("timeout"))
+		d, err := tasks.ParseDuration(timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -156,8 +202,8 @@ func parseWait(c *ucli.Context, forFlag string) (*waitSpec, error) {
 
 // wait runs tasks.Manager.Wait with a progress line on a terminal and
 // SIGINT/SIGTERM ending the wait (not the task).
-func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Task, tail int) (*tasks.WaitResult, error) {
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+func (s *waitSpec) wait(parent context.Context, stdio IO, m *tasks.Manager, t *tasks.Task, tail int) (*tasks.WaitResult, error) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newProgress(stdio, s.asJSON)
 	// start --wait-for (which asks for a tail) is a ready check.
@@ -167,7 +213,7 @@ func (s *waitSpec) wait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Ta
 	}
 	res, err := m.Wait(ctx, t, opts)
 	p.clear()
-	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
 		fmt.Fprintln(stdio.Err, "bgmux: interrupted; the task goes on")
 		return nil, exitStatus(statusInterrupted)
 	}
@@ -272,28 +318,28 @@ func endedText(t *tasks.Task) string {
 }
 
 // startWaitFlags are start's --wait-for and --timeout.
-func startWaitFlags() []ucli.Flag {
+func startWaitFlags(waitFor, timeout *string) []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "wait-for", Usage: "after starting, wait for an output line matching this regular expression; print the task id and the line"},
-		&ucli.StringFlag{Name: "timeout", Usage: "with --wait-for: give up after this long (exit status 124; the task keeps running)"},
+		&ucli.StringFlag{Name: "wait-for", Usage: "after starting, wait for an output line matching this regular expression; print the task id and the line", Destination: waitFor},
+		&ucli.StringFlag{Name: "timeout", Usage: "with --wait-for: give up after this long (exit status 124; the task keeps running)", Destination: timeout},
 	}
 }
 
 // parseStartWait validates start's --wait-for and --timeout before
 // anything is started; nil when --wait-for is not given.
-func parseStartWait(c *ucli.Context) (*waitSpec, error) {
+func parseStartWait(c *ucli.Context, waitFor, timeout string, asJSON bool) (*waitSpec, error) {
 	if !c.IsSet("wait-for") {
 		if c.IsSet("timeout") {
 			return nil, &usageError{msg: "--timeout goes with --wait-for; give both or neither"}
 		}
 		return nil, nil
 	}
-	return parseWait(c, "wait-for")
+	return parseWait(c, "wait-for", waitFor, timeout, asJSON)
 }
 
 // startAndWait finishes start --wait-for once the task is started.
-func (s *waitSpec) startAndWait(c *ucli.Context, stdio IO, m *tasks.Manager, t *tasks.Task) error {
-	res, err := s.wait(c, stdio, m, t, startTailLines)
+func (s *waitSpec) startAndWait(ctx context.Context, stdio IO, m *tasks.Manager, t *tasks.Task) error {
+	res, err := s.wait(ctx, stdio, m, t, startTailLines)
 	if err != nil {
 		// The task exists: say which it is before the error.
 		if !s.asJSON {

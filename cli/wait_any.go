@@ -1,37 +1,30 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-
-	ucli "github.com/urfave/cli/v2"
 )
 
 // waitAny is wait --any TASK...: it returns when the current run of the
 // first of the tasks ends, printing and exiting as wait does for that
 // task.
-func (s *waitSpec) waitAny(c *ucli.Context, stdio IO) error {
-	if s.re != nil {
-		return &usageError{msg: "--any waits for a task to end; it does not go with --for"}
-	}
-	if c.NArg() == 0 {
-		return &usageError{msg: "wait --any needs one or more TASKs (ids, names or id prefixes)"}
-	}
-	m, err := manager(c)
+func (s *waitSpec) waitAny(parent context.Context, stdio IO, getM managerFunc, refs []string) error {
+	m, err := getM()
 	if err != nil {
 		return err
 	}
-	ts, err := resolveAll(m, c.Args().Slice())
+	ts, err := resolveAll(m, refs)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := m.WaitAny(ctx, ts, s.timeout)
-	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
 		fmt.Fprintln(stdio.Err, "bgmux: interrupted; the tasks go on")
 		return exitStatus(statusInterrupted)
 	}
