@@ -30,6 +30,7 @@ func ftFloodBytes() int64 {
 // other tasks' records are untouched. A task that keeps writing resumes
 // logging, at a line start, once there is room again.
 func TestFaultFullDisk(t *testing.T) {
+	needRoot(t, "it mounts a tmpfs on the state dir")
 	e := newEnv(t)
 	ftMount(t, e, "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", e.State)
 	keeper := e.start("--name", "keeper", "--", "echo keeper-ready; exec sleep 1000")

@@ -240,21 +240,13 @@ func ftSettled(t testing.TB, e *env, id string) {
 	}
 }
 
-// ftNeedRoot fails (never skips) a test that needs root to mount.
-func ftNeedRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatalf("this test mounts file systems (a tmpfs, a read-only bind mount) and must run as root, as CI does: run it as root (e.g. sudo -E go test ./tests/)")
-	}
-}
-
 // ftMount runs mount(8) with args (the last one the mount point, created
 // if needed) and unmounts at cleanup, after killing the test's tmux server
 // and reaping its supervisors (which may hold files on it), so that a
 // failing test leaves no mount behind.
 func ftMount(t *testing.T, e *env, args ...string) {
 	t.Helper()
-	ftNeedRoot(t)
+	needRoot(t, "it runs mount(8)")
 	dir := args[len(args)-1]
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)

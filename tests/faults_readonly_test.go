@@ -21,6 +21,7 @@ func TestFaultStateDirNotWritable(t *testing.T) {
 	t.Parallel()
 	t.Run("read-only", func(t *testing.T) {
 		t.Parallel()
+		needRoot(t, "it bind-mounts the state dir read-only")
 		e := newEnv(t)
 		runner := e.start("--name", "runner", "--", "echo runner-ready; exec sleep 1000")
 		e.waitLog("runner", "runner-ready", 20*time.Second)
@@ -77,7 +78,7 @@ func TestFaultStateDirNotWritable(t *testing.T) {
 	})
 	t.Run("other-user", func(t *testing.T) {
 		t.Parallel()
-		ftNeedRoot(t)
+		needRoot(t, "it runs bgmux as uid 65534")
 		e := newEnv(t)
 		// A world-readable place for the binary and a working directory,
 		// and a state dir that only root may enter.

@@ -311,3 +311,13 @@ func (e *env) useConfig(yaml string) string {
 	e.Extra = append(e.Extra, "BGMUX_CONFIG="+p)
 	return p
 }
+
+// needRoot skips t unless it runs as root, saying why it needs root. The
+// tests that call it mount file systems, change file attributes or run
+// bgmux as another user; CI runs as root, so they run there.
+func needRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root: %s (run the tests as root, as CI does, e.g. sudo -E go test ./tests/)", why)
+	}
+}

@@ -28,9 +28,7 @@ import (
 // them, a -L name that walks into it fails, and a tmux 3.3+ server whose
 // socket file is world-writable still refuses a client of another uid.
 func TestSecurityOtherUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatalf("TestSecurityOtherUser must run as root (it runs bgmux as uid 65534 against root's tasks); run the tests as root, as CI does")
-	}
+	needRoot(t, "it runs bgmux as uid 65534 against root's tasks")
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
@@ -160,9 +158,7 @@ func TestSecurityOtherUser(t *testing.T) {
 // as the state dir's user, e.g. from the systemd unit at boot) or the
 // kept supervisor binary. Nothing is created in it.
 func TestSecurityForeignStateDir(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatalf("TestSecurityForeignStateDir must run as root (it makes a state dir owned by uid 65534); run the tests as root, as CI does")
-	}
+	needRoot(t, "it makes a state dir owned by uid 65534")
 	for _, c := range []struct {
 		name string
 		uid  int
