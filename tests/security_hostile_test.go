@@ -119,6 +119,7 @@ func TestSecurityHostileCwd(t *testing.T) {
 // its path, doctor's fix is a command sh reads back as the path, and
 // nothing hidden in the path runs.
 func TestSecurityHostileStateDir(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
@@ -193,6 +194,7 @@ func TestSecurityHostileStateDir(t *testing.T) {
 // punctuation keys type themselves, MCP send_input does the same, and a
 // key that is not a key is refused before anything is typed.
 func TestSecuritySendLiteral(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
@@ -363,6 +365,7 @@ func TestSecurityHostileSocketName(t *testing.T) {
 // groups and dependencies are refused before anything starts; a hostile
 // shell path is exec'd as a path (and fails), never read by a shell.
 func TestSecurityHostileConfig(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
@@ -444,6 +447,7 @@ func TestSecurityHostileConfig(t *testing.T) {
 // tmux syntax (and ends in ";") runs as every window's supervisor: the
 // path is an argv word of new-window and respawn-pane, never parsed.
 func TestSecurityHostileExePath(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := randHex(5)
 	bin := filepath.Join(t.TempDir(), "b $(touch cvv-"+token+") #(touch cvw-"+token+`) \; run-shell 'touch cvx-`+token+"' %1", "bgmux #{pane_id};")
@@ -474,6 +478,7 @@ func TestSecurityHostileExePath(t *testing.T) {
 // cannot represent (quotes, backslashes) is refused rather than written
 // into a unit systemd rejects. systemd-analyze verify checks the result.
 func TestSecurityServiceUnit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(4)
@@ -539,6 +544,7 @@ func TestSecurityServiceUnit(t *testing.T) {
 // the status line from bgmux's formats, and expanding those formats
 // directly runs nothing either.
 func TestSecurityTaskOutputCannotDriveTmux(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := randHex(5)
 	r := secRunner{e: e}
@@ -578,6 +584,7 @@ func TestSecurityTaskOutputCannotDriveTmux(t *testing.T) {
 // literally, the typed text comes back, the rest is refused, and nothing
 // hidden in them runs.
 func TestSecurityHostileMCP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	root := filepath.Dir(e.State)
 	token := randHex(5)
