@@ -22,6 +22,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/bgmux/bgmux/internal/testbin"
 	"github.com/bgmux/bgmux/tasks"
 )
 
@@ -30,27 +31,8 @@ import (
 var bgmuxExe string
 
 func TestMain(m *testing.M) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		fmt.Fprintln(os.Stderr, "mcp tests: tmux is not installed; install it (apt-get install -y tmux): these tests drive a real tmux server")
-		os.Exit(1)
-	}
-	dir, err := os.MkdirTemp("", "bgmux-mcp-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bgmuxExe = filepath.Join(dir, "bgmux")
-	// bgmux and, beside it, bgmux-mcp (which `bgmux mcp` execs).
-	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "mcp tests: go build failed:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.NeedTools("mcp tests", "tmux")
+	testbin.Main(m, "mcp tests", &bgmuxExe)
 }
 
 func randHex(n int) string {

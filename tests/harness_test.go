@@ -17,33 +17,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/internal/testbin"
 )
 
 // bgmuxBin is the binary under test, built once by TestMain.
 var bgmuxBin string
 
 func TestMain(m *testing.M) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		fmt.Fprintln(os.Stderr, "tests: tmux is not installed; install it (apt-get install -y tmux) — these tests need a real tmux server")
-		os.Exit(1)
-	}
-	dir, err := os.MkdirTemp("", "bgmux-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bgmuxBin = filepath.Join(dir, "bgmux")
-	// bgmux and, beside it, bgmux-mcp (which `bgmux mcp` execs).
-	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "tests: go build failed:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.NeedTools("tests", "tmux")
+	testbin.Main(m, "tests", &bgmuxBin)
 }
 
 // env is one test's isolated world: a private tmux socket, a state dir and
