@@ -44,10 +44,12 @@ func NeedTools(who string, tools ...string) {
 	}
 }
 
-// Main is a TestMain for tests that run bgmux: it builds the binaries,
-// sets *bgmux to bgmux's path, runs the tests, removes the binaries and
-// exits with the tests' status. who names the test binary in messages.
-func Main(m *testing.M, who string, bgmux *string) {
+// Main is a TestMain for tests that run bgmux: it checks that tools are
+// installed (NeedTools), builds the binaries, sets *bgmux to bgmux's
+// path, runs the tests, removes the binaries and exits with the tests'
+// status. who names the test binary in messages.
+func Main(m *testing.M, who string, bgmux *string, tools ...string) {
+	NeedTools(who, tools...)
 	dir, err := Build()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", who, err)

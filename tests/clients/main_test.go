@@ -26,7 +26,6 @@ var clientInstall = map[string]string{
 
 func TestMain(m *testing.M) {
 	runTapIfAsked()
-	testbin.NeedTools("clients", "tmux", "python3", "curl")
 	for name, env := range map[string]string{"claude": "BGMUX_TEST_CLAUDE", "opencode": "BGMUX_TEST_OPENCODE"} {
 		if p := os.Getenv(env); p != "" {
 			if st, err := os.Stat(p); err != nil || st.Mode()&0o111 == 0 {
@@ -38,7 +37,7 @@ func TestMain(m *testing.M) {
 			clientBins[name] = p
 		}
 	}
-	testbin.Main(m, "clients", &bgmuxBin)
+	testbin.Main(m, "clients", &bgmuxBin, "tmux", "python3", "curl")
 }
 
 // needClient returns the path of client name, failing the test with how
