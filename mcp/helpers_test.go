@@ -5,23 +5,20 @@ package mcp
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/bgmux/bgmux/internal/testbin"
 	"github.com/bgmux/bgmux/tasks"
 )
 
@@ -30,34 +27,10 @@ import (
 var bgmuxExe string
 
 func TestMain(m *testing.M) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		fmt.Fprintln(os.Stderr, "mcp tests: tmux is not installed; install it (apt-get install -y tmux): these tests drive a real tmux server")
-		os.Exit(1)
-	}
-	dir, err := os.MkdirTemp("", "bgmux-mcp-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bgmuxExe = filepath.Join(dir, "bgmux")
-	// bgmux and, beside it, bgmux-mcp (which `bgmux mcp` execs).
-	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "mcp tests: go build failed:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, "mcp tests", &bgmuxExe, "tmux")
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func randHex(n int) string { return testbin.RandHex(n) }
 
 // fixture is one test's world: a private tmux socket and state dir, a
 // Server over a tasks.Manager, and a client session connected to it in
@@ -175,68 +148,16 @@ func (f *fixture) cleanup() {
 	for _, cs := range f.sessions {
 		cs.Close()
 	}
-	runs, _ := filepath.Glob(filepath.Join(f.state, "tasks", "*", "run"))
-	for _, p := range runs {
-		var r struct {
-			PGID int `json:"pgid"`
-		}
-		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &r) == nil && r.PGID > 1 {
-			syscall.Kill(-r.PGID, syscall.SIGKILL)
-		}
-	}
 	exec.Command("tmux", "-L", f.socket, "kill-server").Run()
 	os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("tmux-%d", os.Getuid()), f.socket))
-	if !poll(10*time.Second, func() bool { return len(supervisors(f.state)) == 0 }) {
-		for _, pid := range supervisors(f.state) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		poll(5*time.Second, func() bool { return len(supervisors(f.state)) == 0 })
-	}
+	testbin.Reap(f.state)
 	if f.t.Failed() {
 		f.t.Logf("server log:\n%s", f.log.String())
 	}
 }
 
-// supervisors lists live processes whose command line names state.
-func supervisors(state string) []int {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, d := range ents {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
-		if err != nil || !bytes.Contains(cmd, []byte(state)) {
-			continue
-		}
-		if st, err := os.ReadFile("/proc/" + d.Name() + "/stat"); err == nil {
-			s := string(st)
-			if i := strings.LastIndexByte(s, ')'); i >= 0 && len(s) > i+2 && s[i+2] != 'Z' {
-				pids = append(pids, pid)
-			}
-		}
-	}
-	return pids
-}
-
 // poll checks cond with a short backoff until it holds or timeout passes.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	delay := 5 * time.Millisecond
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-time.After(delay)
-		if delay < 100*time.Millisecond {
-			delay *= 2
-		}
-	}
-}
+func poll(timeout time.Duration, cond func() bool) bool { return testbin.Poll(timeout, cond) }
 
 // call calls a tool on the fixture's session and checks the result's
 // shape (see checkResult).

@@ -87,6 +87,7 @@ func txWaitClient(t *testing.T, e *env, session, window string, why func() strin
 }
 
 func TestAttachFromPlainTerminal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	txSettle(e)
 	tk := e.start("--name", "web", "--", "sleep", "1000")
@@ -97,6 +98,7 @@ func TestAttachFromPlainTerminal(t *testing.T) {
 }
 
 func TestAttachFromInsideAnotherTmux(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	txSettle(e)
 	tk := e.start("--name", "web", "--", "sleep", "1000")
@@ -110,6 +112,7 @@ func TestAttachFromInsideAnotherTmux(t *testing.T) {
 }
 
 func TestAttachFromInsideSameServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	txSettle(e)
 	first := e.start("--name", "first", "--", "sleep", "1000")
@@ -143,6 +146,7 @@ func TestAttachFromInsideSameServer(t *testing.T) {
 }
 
 func TestAttachPrint(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	txSettle(e)
 	tk := e.start("--name", "web", "--", "sleep", "1000")
@@ -217,6 +221,7 @@ func TestAttachWindowGone(t *testing.T) {
 
 // An agent (no terminal) asking to attach gets told what a human can run.
 func TestAttachWithoutTerminal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	txSettle(e)
 	tk := e.start("--name", "web", "--", "sleep", "1000")

@@ -13,6 +13,7 @@ import (
 // record was once written from a copy made before the end time was set,
 // so status showed 0001-01-01 and prune took the task for ancient.
 func TestAuditStopWhileRestartPendingKeepsEndedAt(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	before := time.Now().Add(-time.Second)
 	tk := e.start("--name", "flap", "--restart", "always", "--", "sh", "-c", "exit 1")

@@ -14,6 +14,7 @@ import (
 // writes (or a device) is refused at once with exit 2; opening it used
 // to block start for ever.
 func TestAuditEnvFileNotRegular(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	fifo := filepath.Join(e.Dir, "secrets.env")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {

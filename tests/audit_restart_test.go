@@ -153,6 +153,7 @@ func TestAuditRespawnedSupervisorRecordsOnlyItsRun(t *testing.T) {
 // reserve its supervisor held, and its new run is recorded. Once there is
 // room, the finished task restarts.
 func TestAuditRestartFullDisk(t *testing.T) {
+	needRoot(t, "it mounts a tmpfs on the state dir")
 	e := newEnv(t)
 	ftMount(t, e, "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", e.State)
 	fill := e.start("--name", "fill1", "--", "echo fill-out; exit 3")
@@ -231,7 +232,7 @@ func TestAuditRestartFullDisk(t *testing.T) {
 // recorded, in the exit record and the history, instead of the task
 // staying lost.
 func TestAuditExitRecordWrittenLater(t *testing.T) {
-	ftNeedRoot(t)
+	needRoot(t, "it makes the task's directory immutable with chattr +i")
 	e := newEnv(t)
 	gate := filepath.Join(e.Dir, "go")
 	tk := e.start("--name", "imm", "--", fmt.Sprintf("echo imm-ready; while [ ! -e %s ]; do sleep 0.05; done; exit 6", gate))

@@ -250,6 +250,7 @@ func TestAuditRemoveThousands(t *testing.T) {
 // named only the directory, and did not say that the live tasks after it
 // had been killed.)
 func TestAuditRmFailureSaysWhatWasDone(t *testing.T) {
+	needRoot(t, "it bind-mounts a task directory read-only")
 	e := newEnv(t)
 	a := e.start("--name", "a", "--", "sleep", "100000")
 	b := e.start("--name", "b", "--", "true")

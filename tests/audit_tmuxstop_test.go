@@ -171,6 +171,7 @@ func TestAuditTmuxStopped(t *testing.T) {
 // With the latest token the task runs again. (On the old code such a
 // supervisor failed or ran, and its window stayed.)
 func TestAuditWithdrawnLaunchRunsNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	done := e.start("--name", "done", "--", "true")
 	e.waitFinished(done.ID)

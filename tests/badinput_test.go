@@ -122,6 +122,7 @@ func edgeCheckBad(t *testing.T, e *env, c edgeBadCase) {
 // Bad input is exit status 2 with a message that says what to do, and
 // creates nothing: no tmux server when none ran, no window, no task.
 func TestBadInputNoServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, c := range edgeBadCases(t, e, "no-such-task") {
 		edgeCheckBad(t, e, c)
@@ -146,6 +147,7 @@ func TestBadInputNoServer(t *testing.T) {
 // With a server and a live task, bad input adds no window and no task,
 // and leaves the task alone (a bad stop does not stop it).
 func TestBadInputWithLiveTask(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "keeper", "--", "sleep", "1000")
 	if tk.PID == nil {

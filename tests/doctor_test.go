@@ -50,6 +50,7 @@ func txServerRunning(e *env, set ...string) bool {
 }
 
 func TestDoctorHealthy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.run("doctor")
 	if r.Code != 0 {
@@ -94,6 +95,7 @@ func TestDoctorHealthy(t *testing.T) {
 }
 
 func TestDoctorStateDirMode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if err := os.MkdirAll(e.State, 0o755); err != nil {
 		t.Fatal(err)
@@ -119,6 +121,7 @@ func TestDoctorStateDirMode(t *testing.T) {
 }
 
 func TestDoctorWithoutTmux(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	noTmux := "PATH=" + t.TempDir()
 	r := txRunWith(e, []string{noTmux}, "doctor")

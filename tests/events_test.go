@@ -104,6 +104,7 @@ func evFind(doc evDoc, id, kind string) *evEvent {
 // after the kill; each event names its task and run, in order, with the
 // exit details wait reports.
 func TestEventsLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.start("--name", "a", "--", "exit 3")
 	b := e.start("--name", "b", "--restart", "on-failure", "--max-restarts", "1", "--", "exit 2")
@@ -317,6 +318,7 @@ func TestEventsConcurrentWriters(t *testing.T) {
 // segment; seqs continue, events says how many were dropped, and a
 // reader left behind is told what it skipped.
 func TestEventsRotation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.Extra = append(e.Extra, "BGMUX_EVENTS_MAX_SIZE=2000")
 	first := e.start("--", "exit 0")
@@ -436,6 +438,7 @@ func TestEventsReboot(t *testing.T) {
 // TestEventsFollow: events --follow --json streams JSON Lines as events
 // happen, and ends cleanly on SIGTERM.
 func TestEventsFollow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.start("--", "exit 0")
 	e.waitFinished(first.ID)
@@ -550,6 +553,7 @@ func TestEventsWaitAny(t *testing.T) {
 // TestEventsUpReadyOnce: up's ready check logs ready for a dependency,
 // once per run however often up checks it again.
 func TestEventsUpReadyOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.useConfig("tasks:\n  web:\n    command: \"exec sleep 600\"\n    depends_on: [api]\n  api:\n    command: \"echo api-ready; exec sleep 600\"\n    ready: \"^api-ready$\"\n    ready_timeout: 30s\n")
 	e.must("up", "web")
@@ -591,6 +595,7 @@ func TestEventsUpReadyOnce(t *testing.T) {
 // its exit record has logged no end; restore, which writes the exit
 // record from the history, logs it, once.
 func TestEventsExitFromHistory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "cut", "--", "exit 3")
 	evWaitFor(t, e, "the exit", func(d evDoc) bool { return evFind(d, tk.ID, "exited") != nil })
@@ -630,6 +635,7 @@ func TestEventsExitFromHistory(t *testing.T) {
 // is recorded and waited for, stop and restore work, and the failure is
 // told on the supervisor's stderr (the pane).
 func TestEventsAppendFailureHarmless(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if err := os.MkdirAll(filepath.Join(e.State, "events", "events.jsonl"), 0o700); err != nil {
 		t.Fatal(err)

@@ -4,46 +4,24 @@ package tests
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/internal/testbin"
 )
 
 // bgmuxBin is the binary under test, built once by TestMain.
 var bgmuxBin string
 
 func TestMain(m *testing.M) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		fmt.Fprintln(os.Stderr, "tests: tmux is not installed; install it (apt-get install -y tmux) — these tests need a real tmux server")
-		os.Exit(1)
-	}
-	dir, err := os.MkdirTemp("", "bgmux-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bgmuxBin = filepath.Join(dir, "bgmux")
-	// bgmux and, beside it, bgmux-mcp (which `bgmux mcp` execs).
-	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", dir+string(filepath.Separator), "..", "../cmd/bgmux-mcp")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "tests: go build failed:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, "tests", &bgmuxBin, "tmux")
 }
 
 // env is one test's isolated world: a private tmux socket, a state dir and
@@ -57,11 +35,7 @@ type env struct {
 	Extra  []string
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func randHex(n int) string { return testbin.RandHex(n) }
 
 // newEnv sets up an isolated world for t.
 func newEnv(t testing.TB) *env {
@@ -87,45 +61,12 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-// reap ends what the test's tasks left running and waits for their
-// supervisors to finish writing, so the temp dirs can be removed: every
-// recorded process group gets SIGKILL, and the supervisors (found by the
-// state dir in their command line) are waited for, then killed.
-func (e *env) reap() {
-	runs, _ := filepath.Glob(filepath.Join(e.State, "tasks", "*", "run"))
-	for _, p := range runs {
-		var r struct {
-			PGID int `json:"pgid"`
-		}
-		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &r) == nil && r.PGID > 1 {
-			syscall.Kill(-r.PGID, syscall.SIGKILL)
-		}
-	}
-	if !poll(10*time.Second, func() bool { return len(e.supervisors()) == 0 }) {
-		for _, pid := range e.supervisors() {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		poll(5*time.Second, func() bool { return len(e.supervisors()) == 0 })
-	}
-}
+// reap ends what the test's tasks left running (see testbin.Reap).
+func (e *env) reap() { testbin.Reap(e.State) }
 
 // supervisors lists live processes whose command line names this test's
 // state dir.
-func (e *env) supervisors() []int {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, d := range ents {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
-		if err == nil && bytes.Contains(cmd, []byte(e.State)) && pidAlive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
+func (e *env) supervisors() []int { return testbin.Supervisors(e.State) }
 
 // Environ is the environment bgmux runs with in this world.
 func (e *env) Environ() []string {
@@ -272,33 +213,10 @@ func (e *env) tmux(args ...string) (string, error) {
 }
 
 // poll checks cond with a short backoff until it is true or timeout passes.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	delay := 5 * time.Millisecond
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-time.After(delay)
-		if delay < 100*time.Millisecond {
-			delay *= 2
-		}
-	}
-}
+func poll(timeout time.Duration, cond func() bool) bool { return testbin.Poll(timeout, cond) }
 
 // pidAlive reports whether pid exists and is not a zombie.
-func pidAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z'
-}
+func pidAlive(pid int) bool { return testbin.PIDAlive(pid) }
 
 // useConfig writes yaml to a config file beside the test's state dir and
 // points BGMUX_CONFIG at it for every later invocation.
@@ -310,4 +228,14 @@ func (e *env) useConfig(yaml string) string {
 	}
 	e.Extra = append(e.Extra, "BGMUX_CONFIG="+p)
 	return p
+}
+
+// needRoot skips t unless it runs as root, saying why it needs root. The
+// tests that call it mount file systems, change file attributes or run
+// bgmux as another user; CI runs as root, so they run there.
+func needRoot(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("needs root: %s (run the tests as root, as CI does, e.g. sudo -E go test ./tests/)", why)
+	}
 }

@@ -30,6 +30,7 @@ func edgeHostile(token string) string {
 // An argv (several words after --) runs exactly those words: no shell,
 // no tmux command-list or format parsing.
 func TestHostileArgvRunsLiterally(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := "CANARY" + randHex(4)
 	args := []string{"%s\n", "a'b", "x;y", "$(touch " + token + ")", "`touch " + token + "2`",
@@ -61,6 +62,7 @@ func TestHostileArgvRunsLiterally(t *testing.T) {
 // Hostile characters in the working directory and in --env values reach
 // the task unchanged and run nothing.
 func TestHostileCwdAndEnv(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := randHex(5)
 	dir := filepath.Join(filepath.Dir(e.State), edgeHostile(token))
@@ -113,6 +115,7 @@ func TestHostileCwdAndEnv(t *testing.T) {
 // substitutions, spaces and a trailing ";" works: the log is written at
 // the right path (pipe-pane's command is quoted) and nothing else runs.
 func TestHostileStateDir(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	token := randHex(5)
 	root := filepath.Dir(e.State)
@@ -162,6 +165,7 @@ func TestHostileStateDir(t *testing.T) {
 // Names (and groups and tags) cannot carry such characters: they are
 // rejected with a message naming the character, and nothing is created.
 func TestHostileNamesRejected(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bad := map[string]string{
 		"a'b":        `'\''`,

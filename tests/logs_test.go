@@ -113,6 +113,7 @@ func bodyLines(lines []string) []string {
 }
 
 func TestLogsProgressBarAndColours(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	script := `printf '\033[1;32mgreen\033[0m and \033[4mplain\033[0m\n'
 for i in 0 10 20 30 40 50 60 70 80 90; do printf '\rdownloading %3d%%' $i; done
@@ -308,6 +309,7 @@ func TestLogsGrepHeadTail(t *testing.T) {
 // A stateless client passes end_offset back as --since-offset and gets
 // exactly what came after.
 func TestLogsSinceOffsetRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := newGate(t, e.Dir, "gate")
 	tk := e.start("--name", "offs", "--", fmt.Sprintf("printf 'before\\n'; read x < %s; printf 'after\\n'", g))
@@ -415,6 +417,7 @@ func (p *followProc) rest(t *testing.T) []string {
 }
 
 func TestLogsFollowEndsWithExitLine(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := newGate(t, e.Dir, "gate")
 	tk := e.start("--name", "fol", "--", fmt.Sprintf("printf 'started\\n'; read x < %s; printf '\\033[1mbold\\033[0m\\n'; printf 'no newline'; exit 3", g))
@@ -458,6 +461,7 @@ func TestLogsFollowEndsWithExitLine(t *testing.T) {
 
 // --follow --json streams one JSON object per line while the task runs.
 func TestLogsFollowJSONLines(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := newGate(t, e.Dir, "gate")
 	e.start("--name", "jl", "--", fmt.Sprintf("printf 'a\\n'; read x < %s; printf 'caf\\303\\251 \\377\\n'; kill -TERM $$", g))
@@ -496,6 +500,7 @@ func TestLogsFollowJSONLines(t *testing.T) {
 
 // Rotation's losses are always told: JSON "dropped", a first stderr line.
 func TestLogsReportsDropped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "big", "--max-log-size", "64KiB", "--", `i=0; while [ $i -lt 4000 ]; do echo "line $i of a task that writes more than its log keeps"; i=$((i+1)); done`)
 	e.waitState(tk.ID, 60*time.Second, func(t task) bool { return t.State == "exited" })

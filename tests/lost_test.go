@@ -205,6 +205,7 @@ func TestTmuxServerKilledUnderTask(t *testing.T) {
 // TestStopLeavesNoProcess stops a shell with a background job: every
 // process of the task's group must be gone afterwards.
 func TestStopLeavesNoProcess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "pair", "--", "sleep 1000 & sleep 1000")
 	if tk.State != "running" || tk.PID == nil {
@@ -239,6 +240,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 // TestStopFinishedTaskIsNoop stops a task that has already exited: bgmux
 // succeeds and changes nothing.
 func TestStopFinishedTaskIsNoop(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "done", "--", "exit 5")
 	before := e.waitFinished("done")

@@ -16,6 +16,7 @@ import (
 // message that says how to build the server, instead of hanging or
 // speaking half a protocol on stdout.
 func TestMCPNeedsCompanionBinary(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alone := filepath.Join(t.TempDir(), "bgmux")
 	data, err := os.ReadFile(bgmuxBin)

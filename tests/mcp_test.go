@@ -241,6 +241,7 @@ type mcpLogs struct {
 // it, read only the new output, stop it, see its recorded exit, and get
 // the exit notification.
 func TestMCPEchoServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	src, err := os.ReadFile(filepath.Join("testdata", "echo_server.py"))
 	if err != nil {
@@ -364,6 +365,7 @@ func mcpKeys(m map[string]any) string {
 // negative timeout are isError results, and that the server serves the
 // next call after each.
 func TestMCPMalformedArguments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := mcpConnect(t, e)
 	c.ok("start_task", map[string]any{"command": "sleep 300", "name": "s"}, nil)

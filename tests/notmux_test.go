@@ -72,6 +72,7 @@ func txFakeTmuxDir(t *testing.T) (dir, calls string) {
 // TestStatusWithoutTmux checks that status and list read state from disk
 // only: with tmux gone from PATH they still give the exact states.
 func TestStatusWithoutTmux(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	txSettle(e)
 	done := e.start("--name", "done", "--", "exit 3")

@@ -13,6 +13,7 @@ import (
 // The first bytes a task prints reach its log, including for the task
 // that starts the tmux server and for tasks that exit at once.
 func TestOutputFirstLineIsLogged(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	type want struct {
 		id, first string
@@ -119,6 +120,7 @@ func TestOutputLogBeyondScrollback(t *testing.T) {
 // Whatever a task prints, every --json output stays one valid JSON
 // document in valid UTF-8, and the printed content is there.
 func TestOutputOddBytesKeepJSONValid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := []struct {
 		name, script string
@@ -203,6 +205,7 @@ func edgeHasLine(lines []string, f func(string) bool) bool {
 // invalid UTF-8, escapes) keeps list and status --json valid, and the
 // task receives exactly the bytes it was given.
 func TestOutputOddCommandFieldsKeepJSONValid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	shell := e.start("--", "printf 'x-:-y\\n'\nprintf 'second\\n' # \xff\xfe \x1b[31m")
 	argv := e.start("--", "printf", "%s|\n", "a\xffb", "-:-", "two\nlines", "\x1b]2;t-:-t\x07")

@@ -76,6 +76,7 @@ const ptyEcho = `(` + ptyTicker + `) & while read l; do echo "got:$l"; done`
 // text sent through each new window reaches it once, and its log has the
 // counter without a gap or a duplicate.
 func TestPtyViewerReconnect(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "echo", "--", ptyEcho)
 	e.waitLog(tk.ID, "tick 2\n", 20*time.Second)
@@ -109,6 +110,7 @@ func TestPtyViewerReconnect(t *testing.T) {
 // reaches the task, through its supervisor's control socket (mode 0600),
 // without starting a tmux server.
 func TestPtySendWithoutWindow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "reader", "--", `echo ready; while read l; do echo "got:$l"; done`)
 	e.waitLog(tk.ID, "ready\n", 20*time.Second)
@@ -134,6 +136,7 @@ func TestPtySendWithoutWindow(t *testing.T) {
 // log keeps what was written, and nothing of bgmux is left: no process
 // naming the state dir, no pipe-pane, no cat under tmux.
 func TestPtySupervisorKilled(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "victim", "--", "echo ready; exec sleep 100000")
 	e.waitLog(tk.ID, "ready\n", 20*time.Second)

@@ -44,6 +44,7 @@ func rsWait(t *testing.T, e *env, ref string, timeout time.Duration, what string
 // TestRestartCommand: same id, next run number, the previous exit kept in
 // the history, the same window; a running task is stopped first.
 func TestRestartCommand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "flaky", "--", "sh", "-c", "echo run-of-$BGMUX_TASK_ID; exit 3")
 	e.waitFinished("flaky")
@@ -91,6 +92,7 @@ func TestRestartCommand(t *testing.T) {
 // TestRestartPolicyOnFailure: a failing task is restarted with backoff
 // until max-restarts, then stays exited; a succeeding one is not.
 func TestRestartPolicyOnFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "crashy", "--restart", "on-failure", "--max-restarts", "2", "--", "sh", "-c", "echo attempt; exit 1")
 	// Backoff 1s then 2s: the third run ends about 3s in.
@@ -128,6 +130,7 @@ func TestRestartPolicyOnFailure(t *testing.T) {
 // TestRestartAlwaysStopEndsPolicy: status shows the pending restart;
 // stop, between runs or during one, ends the policy for good.
 func TestRestartAlwaysStopEndsPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "loop", "--restart", "always", "--", "sh", "-c", "echo tick")
 	pending := rsWait(t, e, "loop", 20*time.Second, "a pending restart", func(x rsTask) bool { return x.NextRestartAt != nil })
@@ -171,6 +174,7 @@ func TestRestartAlwaysStopEndsPolicy(t *testing.T) {
 
 // TestStartReuse: --reuse returns the running task instead of a second one.
 func TestStartReuse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.start("--name", "web", "--", "sleep", "1000")
 	again := e.start("--name", "web", "--reuse", "--", "sleep", "1000")
@@ -249,6 +253,7 @@ func TestLogRotation(t *testing.T) {
 
 // TestConfigShell: the shell key chooses what runs a one-string command.
 func TestConfigShell(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.useConfig("shell: /bin/bash\n")
 	e.start("--name", "b", "--", "echo shell-is-${BASH_VERSION:+bash}")

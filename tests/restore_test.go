@@ -254,6 +254,7 @@ func TestRestoreThroughGoRun(t *testing.T) {
 // state dir and socket; service install writes the same unit to the
 // user unit directory and says how to enable it.
 func TestServiceUnit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {

@@ -52,6 +52,7 @@ var scPortLine = regexp.MustCompile(`Server running on port (\d+)`)
 // server in the background, find its port in the logs, talk to it, see
 // the request in the logs, stop it, and still see its window and screen.
 func TestEchoServerScenario(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	src, err := os.ReadFile(filepath.Join("testdata", "echo_server.py"))
 	if err != nil {

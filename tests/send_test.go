@@ -32,6 +32,7 @@ func sdWaitExit(t *testing.T, e *env, ref string) result {
 // terminal; --no-enter and --key compose a line in pieces; text that
 // starts with - goes after --.
 func TestSendAnswersRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "ask", "--", "sh", "-c", `read x; echo "got:$x"; read y; echo "got:$y"; read z; echo "got:$z"`)
 	e.must("send", "ask", "hello world")
@@ -55,6 +56,7 @@ func TestSendAnswersRead(t *testing.T) {
 // TestSendPythonREPL: a REPL gets a statement, prints its result, and
 // exits when told to.
 func TestSendPythonREPL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "py", "--env", "PYTHONSTARTUP=", "--", "python3", "-q", "-i")
 	// The prompt has no newline: wait matches it once it stays put.
@@ -76,6 +78,7 @@ func TestSendPythonREPL(t *testing.T) {
 // would from a person at the keyboard: sh and its sleep both get SIGINT,
 // and sh (non-interactive) dies of it, so "after" is never printed.
 func TestSendCtrlC(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "nap", "--", "sh", "-c", "echo sleeping; sleep 1000; echo after")
 	sdWaitLine(t, e, "nap", "^sleeping$")
@@ -96,6 +99,7 @@ func TestSendCtrlC(t *testing.T) {
 // TestSendToFinishedTask: nothing reads a finished task's terminal, so
 // send fails (conflict, 1); usage mistakes are 2.
 func TestSendToFinishedTask(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "done", "--", "sh", "-c", "exit 0")
 	sdWaitExit(t, e, "done")

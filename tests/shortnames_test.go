@@ -9,6 +9,7 @@ import (
 // addressed like any other name: `bgmux status h` shows the task, it does
 // not print the command's help (urfave/cli's built-in help subcommand).
 func TestTasksNamedLikeHelp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, name := range []string{"h", "help"} {
 		tk := e.start("--name", name, "--", "sleep", "300")

@@ -6,6 +6,7 @@ import (
 )
 
 func TestStartStatusStop(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "sleeper", "--", "sleep", "1000")
 	if tk.State != "running" || tk.PID == nil {

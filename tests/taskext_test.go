@@ -276,6 +276,7 @@ func TestTasksExtBackgroundWait(t *testing.T) {
 // was restarted between the handle and the poll: the new server runs the
 // wait again and completes the handle with the run's exit.
 func TestTasksExtSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := rawConnect(t, e)
 	tk := e.start("--name", "exits", "--", "sh", "-c", "echo working; sleep 6; echo giving-up; exit 3")
@@ -311,6 +312,7 @@ func TestTasksExtSurvivesRestart(t *testing.T) {
 // handle is then cancelled; start_task with wait_for gets a handle too,
 // or its result inline when the line comes at once.
 func TestTasksExtCancel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := rawConnect(t, e)
 	h, _ := c.callTool("start_task", map[string]any{"command": "echo up; sleep 300", "name": "long", "wait_for": "never-printed", "timeout_s": 0}, true)

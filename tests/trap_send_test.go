@@ -10,6 +10,7 @@ import (
 // does not run); Enter comes only without --key, or where --key Enter
 // puts it.
 func TestTrapSendKeysFollowText(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// A raw terminal: every byte typed reaches the program as it is.
 	e.start("--name", "rawin", "--", "sh", "-c", `stty raw -echo; echo ready; head -c 3 | od -An -tx1; head -c 4 | od -An -tx1; stty sane`)

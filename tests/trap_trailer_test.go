@@ -14,6 +14,7 @@ import (
 // after 0.0s") is not the task's output. logs, in every mode, returns only
 // what the task wrote; logs --json reports the task's state as data.
 func TestTrapTrailerNotInLog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.must("start", "--name", "t1", "--", "sh", "-c", "echo FINAL RESULT: 42")
 	e.run("wait", "t1")
@@ -77,6 +78,7 @@ func TestTrapTrailerNotInLog(t *testing.T) {
 // line as it comes (nothing held back) and ends with one exit line; its
 // exit status is the task's.
 func TestTrapTrailerFollowLive(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.must("start", "--name", "f", "--", "sh", "-c", "echo one; echo; echo '[bgmux] mine'; sleep 1; echo two; exit 3")
 	r := e.run("logs", "f", "--follow")
@@ -91,6 +93,7 @@ func TestTrapTrailerFollowLive(t *testing.T) {
 // TestTrapTrailerWaitForTail: start --wait-for on a task that exits early
 // shows the task's last lines, not the supervisor's trailer.
 func TestTrapTrailerWaitForTail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.run("start", "--name", "early", "--wait-for", "^ready$", "--timeout", "20s", "--", "sh", "-c", "echo booting; echo 'boom: bad config'; exit 4")
 	if r.Code == 0 {
@@ -108,6 +111,7 @@ func TestTrapTrailerWaitForTail(t *testing.T) {
 // TestTrapTrailerRestartRuns: a task restarted by its policy logs each
 // run's output in order and no trailer between them.
 func TestTrapTrailerRestartRuns(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	counter := t.TempDir() + "/n"
 	e.must("start", "--name", "rr", "--restart", "on-failure", "--max-restarts", "2", "--", "sh", "-c",
@@ -132,6 +136,7 @@ func TestTrapTrailerRestartRuns(t *testing.T) {
 // to restart it logs its output only, not the supervisor's notice that it
 // stopped.
 func TestTrapTrailerStopInRestartPause(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.must("start", "--name", "loop", "--restart", "always", "--", "sh", "-c", "echo looping; exit 1")
 	if !poll(20*time.Second, func() bool { return strings.Contains(e.must("status", "loop"), "restarting") }) {

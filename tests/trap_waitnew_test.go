@@ -29,6 +29,7 @@ func twDecode(t *testing.T, what, out string) twReport {
 // the text was sent; wait --since-offset and wait --new only output after
 // that offset or the reader's cursor (which wait leaves where it is).
 func TestTrapWaitNewOutputOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "py", "--env", "PYTHONSTARTUP=", "--wait-for", `^>>> $`, "--timeout", "20s", "--", "python3", "-q", "-i")
 	first := twDecode(t, "first send --wait-for", e.must("send", "py", "print(6*7)", "--wait-for", "^42$", "--timeout", "20s", "--json"))
@@ -92,6 +93,7 @@ func TestTrapWaitNewOutputOnly(t *testing.T) {
 // a handle (the MCP Tasks extension) looks from the same offset: the line
 // before it does not complete the handle, the next one does.
 func TestTrapWaitNewBackground(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "ticks", "--", "sh", "-c", "echo tick; read x; echo tick; sleep 30")
 	first := twDecode(t, "wait", e.must("wait", "ticks", "--for", "^tick$", "--timeout", "20s", "--json"))

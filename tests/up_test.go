@@ -56,6 +56,7 @@ func writeFile(t *testing.T, path, text string) {
 }
 
 func TestUpDependencyChain(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	release := filepath.Join(e.Dir, "release")
 	cfg := filepath.Join(e.Dir, "chain.yaml")
@@ -164,6 +165,7 @@ func TestUpDependencyChain(t *testing.T) {
 }
 
 func TestUpDependencyFails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.useConfig(`tasks:
   api:
@@ -183,6 +185,7 @@ func TestUpDependencyFails(t *testing.T) {
 }
 
 func TestUpConfigErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cases := []struct{ name, yaml, want string }{
 		{"unknown key", "tasks:\n  web:\n    command: x\n    comand: y\n", `:4: unknown key "comand" in tasks.web`},
@@ -210,6 +213,7 @@ func TestUpConfigErrors(t *testing.T) {
 }
 
 func TestUpFindsProjectConfig(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// The walk stops at the git top-level (e.Dir): a broken bgmux.yaml
 	// above it is never read.

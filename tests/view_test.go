@@ -52,6 +52,7 @@ func itoa(n int) string {
 // stopped on its window (not the red ✗ of a failure), and the status line
 // does not count it as failed.
 func TestViewStoppedIsNotFailed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	run := e.start("--name", "server", "--", "sleep", "1000")
 	st := e.start("--name", "stopme", "--", "sleep", "1000")
@@ -82,6 +83,7 @@ func TestViewStoppedIsNotFailed(t *testing.T) {
 
 // TestViewStatusLeftFitsGroup: the status line shows the whole group name.
 func TestViewStatusLeftFitsGroup(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	group := "my-really-long-group-name"
 	tk := e.start("--group", group, "--name", "a", "--", "sleep", "1000")
@@ -101,6 +103,7 @@ func TestViewStatusLeftFitsGroup(t *testing.T) {
 // TestViewEmptyAnswers: an empty list names the group and points at the
 // others; a prune that removes nothing says so; --json is unchanged.
 func TestViewEmptyAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, n := range []string{"a", "b", "c"} {
 		e.start("--group", "elsewhere", "--name", n, "--", "true")
@@ -130,6 +133,7 @@ func TestViewEmptyAnswers(t *testing.T) {
 // and kill take several tasks, prune --dry-run removes nothing, and
 // --version is version.
 func TestViewCLIHelps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.run("strat")
 	if r.Code != 2 || !strings.Contains(r.Err, `"start"`) {
@@ -204,6 +208,7 @@ func TestViewCLIHelps(t *testing.T) {
 // colour. Commands are quoted as typed: an argv word by word, a shell
 // string after "$ ". A finished task shows when it ended; restarts show.
 func TestViewListOnTerminal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.start("--name", "srv", "--", "sleep", "1000")
 	e.start("--name", "ticks", "--", "sh", "-c", `for i in 1 2; do echo "tick $i"; done`)

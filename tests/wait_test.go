@@ -104,6 +104,7 @@ func wtBackground(t *testing.T, e *env, args ...string) func() result {
 // sleep: start waits for the port line, and wait --for sees the POSTed
 // text.
 func TestWaitEchoServerScenario(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	src, err := os.ReadFile(filepath.Join("testdata", "echo_server.py"))
 	if err != nil {
@@ -201,6 +202,7 @@ func TestWaitTimeout(t *testing.T) {
 // TestWaitExitStatus: wait returns the task's own status when its run
 // ends while it waits, and at once for a finished task.
 func TestWaitExitStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rel3, wait3 := wtRelease(e, "release3")
 	rel0, wait0 := wtRelease(e, "release0")
@@ -239,6 +241,7 @@ func TestWaitExitStatus(t *testing.T) {
 // TestWaitForTaskEndsFirst: a task that ends before any line matches is
 // reported with its status (1 in place of 0).
 func TestWaitForTaskEndsFirst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rel, waitRel := wtRelease(e, "release")
 	e.start("--name", "web", "--", "sh", "-c", "echo starting; "+waitRel+"; echo giving up; exit 3")
@@ -297,6 +300,7 @@ func TestWaitForNewLines(t *testing.T) {
 
 // TestStartWaitFor: start + wait in one call, in text and JSON.
 func TestStartWaitFor(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.run("start", "--name", "srv", "--wait-for", `ready on (\d+)`, "--timeout", "20s", "--", "sh", "-c", "echo boot; echo ready on 8123; exec sleep 1000")
 	lines := strings.Split(strings.TrimSuffix(r.Out, "\n"), "\n")
@@ -338,6 +342,7 @@ func TestStartWaitFor(t *testing.T) {
 // TestWaitBadInput: a bad regex or duration is exit status 2, and start
 // creates nothing.
 func TestWaitBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "t", "--", "sleep", "1000")
 	for _, args := range [][]string{
@@ -369,6 +374,7 @@ func TestWaitBadInput(t *testing.T) {
 
 // TestTaskEnvironment: a task sees its id, name and group.
 func TestTaskEnvironment(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.run("start", "--json", "--name", "envtask", "--group", "g1", "--wait-for", "^id=", "--timeout", "20s", "--",
 		`echo "id=$BGMUX_TASK_ID name=$BGMUX_TASK_NAME group=$BGMUX_GROUP"`)
@@ -385,6 +391,7 @@ func TestTaskEnvironment(t *testing.T) {
 // TestWaitProgressOnTerminal: on a terminal, wait shows the time waited
 // and the latest line, redrawn in place, and clears it at the end.
 func TestWaitProgressOnTerminal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rel, waitRel := wtRelease(e, "release")
 	tk := e.start("--name", "busy", "--", "sh", "-c", "echo compiling-stage-one; "+waitRel+"; exit 5")
@@ -428,6 +435,7 @@ func TestWaitProgressOnTerminal(t *testing.T) {
 // is lost; wait notices (no file changes: its fallback poll does) and
 // exits 1 with a message.
 func TestWaitLostTask(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tk := e.start("--name", "victim", "--", "sleep", "1000")
 	run := lpReadRun(t, e, tk.ID)

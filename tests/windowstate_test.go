@@ -10,6 +10,7 @@ import (
 // on its window (not in its name), and the session's status line counts
 // running and failed tasks.
 func TestWindowListShowsState(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	run := e.start("--name", "server", "--", "sleep", "1000")
 	bad := e.start("--name", "broken", "--", "sh", "-c", "exit 1")

@@ -3,7 +3,7 @@
 //
 // Its tests are behind the build tag "clients" (they need both clients
 // installed; .ci/clients installs them and runs
-// `go test -race -tags clients,urfave_cli_no_docs ./tests/clients/`), so a
+// `go test -race -tags clients ./tests/clients/`), so a
 // plain `go test ./...` compiles only this file. A missing client fails
 // the test with how to install it; BGMUX_TEST_CLAUDE and
 // BGMUX_TEST_OPENCODE name the binaries, else claude and opencode are

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/bgmux/bgmux/internal/testbin"
 )
 
 // bgmuxBin is the bgmux under test (bgmux-mcp beside it), built by TestMain.
@@ -25,12 +26,6 @@ var clientInstall = map[string]string{
 
 func TestMain(m *testing.M) {
 	runTapIfAsked()
-	for _, tool := range []string{"tmux", "python3", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			fmt.Fprintf(os.Stderr, "clients: %s is not installed; install it (apt-get install -y %s)\n", tool, tool)
-			os.Exit(1)
-		}
-	}
 	for name, env := range map[string]string{"claude": "BGMUX_TEST_CLAUDE", "opencode": "BGMUX_TEST_OPENCODE"} {
 		if p := os.Getenv(env); p != "" {
 			if st, err := os.Stat(p); err != nil || st.Mode()&0o111 == 0 {
@@ -42,22 +37,7 @@ func TestMain(m *testing.M) {
 			clientBins[name] = p
 		}
 	}
-	dir, err := os.MkdirTemp("", "bgmux-clients-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bgmuxBin = filepath.Join(dir, "bgmux")
-	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", dir+string(filepath.Separator), "../..", "../../cmd/bgmux-mcp")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "clients: go build failed:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m, "clients", &bgmuxBin, "tmux", "python3", "curl")
 }
 
 // needClient returns the path of client name, failing the test with how

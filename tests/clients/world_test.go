@@ -5,20 +5,17 @@ package clients
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bgmux/bgmux/internal/testbin"
 )
 
 // world is one test's private everything: a tmux socket (in a private
@@ -39,11 +36,7 @@ type world struct {
 	Tmp    string // TMPDIR: what the clients leave in it goes with the world
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func randHex(n int) string { return testbin.RandHex(n) }
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
@@ -88,71 +81,14 @@ func (w *world) cleanup() {
 	os.RemoveAll(w.Root)
 }
 
-// reap ends what the tasks left running: every recorded process group
-// gets SIGKILL, then the supervisors (found by the state dir in their
-// command line) are waited for, and killed if they linger.
-func (w *world) reap() {
-	runs, _ := filepath.Glob(filepath.Join(w.State, "tasks", "*", "run"))
-	for _, p := range runs {
-		var r struct {
-			PGID int `json:"pgid"`
-		}
-		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &r) == nil && r.PGID > 1 {
-			syscall.Kill(-r.PGID, syscall.SIGKILL)
-		}
-	}
-	if !poll(10*time.Second, func() bool { return len(w.supervisors()) == 0 }) {
-		for _, pid := range w.supervisors() {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		poll(5*time.Second, func() bool { return len(w.supervisors()) == 0 })
-	}
-}
-
-func (w *world) supervisors() []int {
-	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, d := range ents {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
-		if err == nil && bytes.Contains(cmd, []byte(w.State)) && pidAlive(pid) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
+// reap ends what the test's tasks left running (see testbin.Reap).
+func (w *world) reap() { testbin.Reap(w.State) }
 
 // pidAlive reports whether pid exists and is not a zombie.
-func pidAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && len(s) > i+2 && s[i+2] != 'Z'
-}
+func pidAlive(pid int) bool { return testbin.PIDAlive(pid) }
 
 // poll checks cond with a short backoff until it is true or timeout passes.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	delay := 5 * time.Millisecond
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-time.After(delay)
-		if delay < 100*time.Millisecond {
-			delay *= 2
-		}
-	}
-}
+func poll(timeout time.Duration, cond func() bool) bool { return testbin.Poll(timeout, cond) }
 
 // mcpEnv is the environment the MCP server gets through the client's MCP
 // config: this world's socket and state dir.
